@@ -1,0 +1,67 @@
+# mlparity: the two commands are `make docs` and `make test`; both build .venv/ first when needed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# pytest workers: the notebook runs are the slow part and parallelise well
+WORKERS ?= 2
+
+.PHONY: help docs test install execute site readme export clean-nbs sync check-site bench lock clean
+help:
+	@echo "make docs   execute every notebook and render the site into _docs/"
+	@echo "make test   every check: export/clean/README sync, nbdev_test, site + links, pytest (nbval, parameter runs)"
+	@echo "make execute | site | readme | export | bench | lock | clean"
+
+$(STAMP): constraints.txt settings.ini setup.py pyproject.toml
+	@echo "== setting up $(VENV) (pinned by constraints.txt)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+docs: $(STAMP)
+	@echo "== executing notebooks (papermill, default parameters)"
+	@$(BIN)/python tools/execute_nbs.py
+	@$(BIN)/nbdev_export
+	@$(BIN)/python tools/make_readme.py
+	@echo "== rendering the site"
+	@$(BIN)/python tools/render_docs.py
+
+execute: $(STAMP)
+	@$(BIN)/python tools/execute_nbs.py
+
+site: $(STAMP)
+	@$(BIN)/python tools/render_docs.py
+
+readme: $(STAMP)
+	@$(BIN)/python tools/make_readme.py
+
+export: $(STAMP)
+	@$(BIN)/nbdev_export
+
+test: $(STAMP)
+	@echo "== 1-2. generated files in sync (nbdev_export, nbdev_clean, README)"
+	@$(BIN)/python tools/check_sync.py
+	@echo "== 3. lesson tests in the notebooks (nbdev_test)"
+	@cd nbs && ../$(BIN)/nbdev_test --n_workers $(WORKERS) --timing
+	@echo "== 6. the site renders and its links resolve"
+	@$(BIN)/python tools/render_docs.py
+	@echo "== 4-5. pytest: tests/, nbval over nbs/ (checked outputs), every notebook with other parameters"
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider tests nbs --nbval-lax --nbval-current-env
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+lock:
+	@echo "regenerating constraints.txt from a fresh environment"
+	@rm -rf /tmp/mlparity-lock && $(PYTHON) -m venv /tmp/mlparity-lock
+	@/tmp/mlparity-lock/bin/pip install -q --upgrade pip && /tmp/mlparity-lock/bin/pip install -q -e ".[dev]"
+	@(echo "# The whole development environment, pinned: pip install -c constraints.txt -e '.[dev]'"; \
+	  /tmp/mlparity-lock/bin/pip freeze --exclude-editable | grep -v '^mlparity') > constraints.txt
+
+clean:
+	rm -rf _docs _proc $(VENV) build dist *.egg-info

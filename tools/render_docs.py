@@ -1,0 +1,132 @@
+"""Render the docs site from the executed notebooks into `_docs/`, then check its links.
+
+    python tools/render_docs.py            # render, check links, print the path of index.html
+    python tools/render_docs.py --check    # only check the links of an already rendered `_docs/`
+
+The notebooks are processed by nbdev (show_doc, directives) into `_proc/`, then rendered by `quarto` when it is on
+PATH, else by `smalldocs`, from the same `_quarto.yml`. smalldocs ignores the `output-file` that nbdev sets
+(`00_core.ipynb` -> `core.html`), so for smalldocs the processed pages are renamed first and every link to them
+rewritten: both renderers give the same URLs. Links to the published site (nbdev's links from a backticked name to
+its reference entry) are made relative, so the local site is browsable offline and its links can be checked.
+"""
+from __future__ import annotations
+import argparse, json, re, shutil, subprocess, sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit, unquote
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def process():
+    "nbdev's processing of nbs/ into _proc/ (without its Quarto install check)."
+    from nbdev.config import get_config
+    from nbdev.serve import proc_nbs
+    from nbdev.quarto import nbdev_sidebar
+    import nbdev.doclinks
+    cfg = get_config()
+    nbdev.doclinks._build_modidx()
+    nbdev_sidebar.__wrapped__(path=cfg.nbs_path)
+    proc = ROOT / "_proc"
+    if proc.exists(): shutil.rmtree(proc)
+    proc_nbs(cfg.nbs_path, n_workers=2, force=True)
+    return proc, cfg
+
+
+def output_names(proc:Path)->dict[str, str]:
+    "Map each processed notebook to the page name its front matter asks for (`00_core.ipynb` -> `core.ipynb`)."
+    names = {}
+    for nb in proc.rglob("*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        if not cells or cells[0]["cell_type"] != "raw": continue
+        m = re.search(r"^output-file:\s*(\S+)\.html\s*$", "".join(cells[0]["source"]), re.M)
+        if m and m.group(1) != nb.stem: names[nb.relative_to(proc).as_posix()] = (nb.parent.relative_to(proc) / (m.group(1) + ".ipynb")).as_posix()
+    return names
+
+
+def apply_output_names(proc:Path, names:dict[str, str]):
+    "Rename pages as `output-file` says and rewrite every reference to them (for renderers that ignore it)."
+    if not names: return
+    pat = re.compile(r"(?<![\w/.-])(" + "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?=[)#\"'\s]|$)", re.M)
+    for f in list(proc.rglob("*")):
+        if f.is_file() and f.suffix in (".ipynb", ".yml", ".qmd", ".md"):
+            t = f.read_text()
+            t2 = pat.sub(lambda m: names[m.group(1)], t)
+            if t2 != t: f.write_text(t2)
+    for old, new in names.items(): (proc / old).rename(proc / new)
+
+
+def render(proc:Path, cfg):
+    out = ROOT / "_docs"
+    if out.exists(): shutil.rmtree(out)
+    if shutil.which("quarto"):
+        renderer = ["quarto", "render", str(proc), "--no-execute"]
+    else:
+        apply_output_names(proc, output_names(proc))
+        renderer = [str(Path(sys.executable).with_name("smalldocs")), "render", str(proc)]
+    print("rendering with", Path(renderer[0]).name, flush=True)
+    subprocess.run(renderer, check=True)
+    shutil.move(str(proc / "_docs"), str(out))
+    relativise(out, cfg)
+    return out
+
+
+def relativise(out:Path, cfg):
+    "Turn absolute links into the published site into relative ones."
+    base = (cfg.doc_host.rstrip("/") + "/" + cfg.doc_baseurl.strip("/") + "/").replace("//", "/").replace(":/", "://")
+    for page in out.rglob("*.html"):
+        depth = len(page.relative_to(out).parts) - 1
+        t = page.read_text()
+        t2 = t.replace(f'href="{base}', f'href="{"../" * depth}')
+        if t2 != t: page.write_text(t2)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.links, self.ids = [], set()
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a: self.ids.add(a["id"])
+        if tag == "a" and a.get("name"): self.ids.add(a["name"])
+        for k in ("href", "src"):
+            if a.get(k): self.links.append((tag, a[k]))
+
+
+def check_links(out:Path)->list[str]:
+    "Every relative link and image of every page must resolve to a file, and a `#fragment` to an id on that page."
+    pages, broken = {}, []
+    for page in sorted(out.rglob("*.html")):
+        p = _Links(); p.feed(page.read_text(errors="replace")); pages[page.resolve()] = p
+    for page, p in pages.items():
+        for tag, link in p.links:
+            u = urlsplit(link)
+            if u.scheme or link.startswith(("//", "mailto:", "javascript:")): continue
+            target = (page.parent / unquote(u.path)).resolve() if u.path else page
+            if target.is_dir(): target = target / "index.html"
+            where = f"{page.relative_to(out.resolve())}: {tag} -> {link}"
+            if not target.exists(): broken.append(where + " (no such file)")
+            elif u.fragment and target.suffix == ".html" and target in pages and u.fragment not in pages[target].ids:
+                broken.append(where + " (no such anchor)")
+    return broken
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="only check the links of the rendered _docs/")
+    a = ap.parse_args(argv)
+    out = ROOT / "_docs"
+    if not a.check:
+        proc, cfg = process()
+        out = render(proc, cfg)
+    if not (out / "index.html").exists():
+        print(f"no rendered site at {out}: run `make docs` first", file=sys.stderr); return 2
+    broken = check_links(out)
+    n = len(list(out.rglob("*.html")))
+    if broken:
+        print(f"{len(broken)} broken link(s) in {n} pages:", *broken, sep="\n  ", file=sys.stderr); return 1
+    print(f"{n} pages, every internal link resolves")
+    print(f"site: {(out / 'index.html').resolve()}")
+    return 0
+
+
+if __name__ == "__main__": sys.exit(main())
