@@ -75,6 +75,7 @@ class Schema:
 
     @property
     def names(self)->list[str]: return list(self.columns)
+    def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
     def __getitem__(self, col:str)->ColumnSchema: return self.columns[col]
 
     def to_frame(self)->pd.DataFrame:
@@ -242,7 +243,7 @@ def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
         if (tz is None) != (col.tz is None):
             out.add("dtype", col.name, f"is {f'tz-aware ({tz})' if tz else 'tz-naive'} but training was "
                     f"{f'tz-aware ({col.tz})' if col.tz else 'tz-naive'}: "
-                    + (".dt.tz_convert(None) it first" if tz else f".dt.tz_localize({col.tz!r}) it first"), ok)
+                    + ("convert it with .dt.tz_convert(None) first" if tz else f"localize it with .dt.tz_localize({col.tz!r}) first"), ok)
             return
         if lo is not None:
             low = ok & (v < lo).to_numpy()
