@@ -89,6 +89,12 @@ class Schema:
         return (f"<p><strong>Schema {self.name!r}</strong>: {len(self.columns)} columns inferred from "
                 f"{self.n_rows:,} rows, key {self.key}</p>" + self.to_frame().to_html(index=False, border=0))
 
+def _attach(f, name:str, cls=None, kind:str="method"):
+    "Attach function `f` to `cls` (default `Schema`) as method `name` (a classmethod when `kind` is 'class')."
+    cls = cls or Schema
+    f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
+    setattr(cls, name, classmethod(f) if kind == "class" else f)
+
 # %% ../nbs/05_validate.ipynb #09811c5c
 def _schema_to_dict(self:Schema)->dict:
     "The schema as plain JSON-able Python (`Schema.from_dict` reads it back)."
@@ -106,13 +112,27 @@ def _schema_from_dict(cls, d:dict)->Schema:
         cols[c["name"]] = ColumnSchema(**c)
     return cls(cols, key=list(d.get("key", [])), name=d.get("name", "table"), n_rows=d.get("n_rows", 0))
 
-Schema.to_dict, Schema.from_dict = _schema_to_dict, classmethod(_schema_from_dict)
-Schema.to_json = lambda self, indent=2: json.dumps(self.to_dict(), indent=indent)
-Schema.from_json = classmethod(lambda cls, text: cls.from_dict(json.loads(text)))
-Schema.to_yaml = lambda self: yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-Schema.from_yaml = classmethod(lambda cls, text: cls.from_dict(yaml.safe_load(text)))
+def _to_json(self:Schema, indent:int|None=2)->str:
+    "The schema as JSON text (see `Schema.to_dict`)."
+    return json.dumps(self.to_dict(), indent=indent)
 
-# %% ../nbs/05_validate.ipynb #c17e0ed0
+def _from_json(cls, text:str)->Schema:
+    "The schema written by `Schema.to_json` as `text`."
+    return cls.from_dict(json.loads(text))
+
+def _to_yaml(self:Schema)->str:
+    "The schema as YAML text, in column order (see `Schema.to_dict`)."
+    return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+def _from_yaml(cls, text:str)->Schema:
+    "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle)."
+    return cls.from_dict(yaml.safe_load(text))
+
+for _f, _n, _k in [(_schema_to_dict, "to_dict", "method"), (_schema_from_dict, "from_dict", "class"), (_to_json, "to_json", "method"),
+                   (_from_json, "from_json", "class"), (_to_yaml, "to_yaml", "method"), (_from_yaml, "from_yaml", "class")]:
+    _attach(_f, _n, kind=_k)
+
+# %% ../nbs/05_validate.ipynb #cd6c251e
 def _check_frame(df, what:str):
     "Raise a clear error unless `df` is a non-empty DataFrame with unique column names."
     if not isinstance(df, pd.DataFrame):
@@ -128,7 +148,7 @@ def _plain(x):
 
 def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
 
-# %% ../nbs/05_validate.ipynb #69c85edb
+# %% ../nbs/05_validate.ipynb #2e36f9f2
 def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int)->ColumnSchema:
     "The `ColumnSchema` of training column `s`."
     kind = _kind(s)
@@ -152,7 +172,7 @@ def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_
             cs.categories = sorted((_plain(x) for x in cats), key=str)
     return cs
 
-# %% ../nbs/05_validate.ipynb #98c398b8
+# %% ../nbs/05_validate.ipynb #027ed19d
 def _infer(cls,
            df:pd.DataFrame,                  # training data
            key:Sequence[str]=(),             # columns whose combination must be unique, e.g. ("user_id", "product_id", "purchase_date")
@@ -179,9 +199,9 @@ def _infer(cls,
     cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories) for c in df.columns}
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
-Schema.infer = classmethod(_infer)
+_attach(_infer, "infer", kind="class")
 
-# %% ../nbs/05_validate.ipynb #e53dc8bc
+# %% ../nbs/05_validate.ipynb #c7a6cdba
 class DataValidationError(ValueError):
     "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
     def __init__(self, report:Report):
@@ -206,7 +226,7 @@ class _Findings:
         self.found.append(Finding(f"validate.{check}", column, message, evidence, severity=severity, category="data_dependencies"))
         if severity == "error" and not self.lazy: raise _Stop
 
-# %% ../nbs/05_validate.ipynb #094bf5c9
+# %% ../nbs/05_validate.ipynb #faa8ebc1
 def _read_as(col:ColumnSchema, s:pd.Series, out:_Findings):
     "`s` read as `col.kind` (None if it cannot be), and a mask of the values that could not be read."
     kind, bad = _kind(s), np.zeros(len(s), bool)
@@ -235,7 +255,7 @@ def _read_as(col:ColumnSchema, s:pd.Series, out:_Findings):
     out.add("dtype", col.name, f"arrives as {s.dtype} ({kind}), expected {col.kind}", s.notna())
     return None, bad
 
-# %% ../nbs/05_validate.ipynb #6709c4dd
+# %% ../nbs/05_validate.ipynb #f37ccbff
 def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
     "Values of `v` (where `ok`) outside [`col.min`, `col.max`]."
     if col.kind == "datetime":
@@ -275,7 +295,7 @@ def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings):
             out.add("categories", col.name, f"{int(unseen.sum())} value(s) in {len(new)} categor{'y' if len(new) == 1 else 'ies'} "
                     f"unseen in training: {_preview(new, 5)}", unseen, unseen=[_plain(x) for x in new[:20]])
 
-# %% ../nbs/05_validate.ipynb #d8b52e08
+# %% ../nbs/05_validate.ipynb #315929e2
 _FAILURE_COLUMNS = ["check", "column", "severity", "n_failing", "rows", "examples"]
 
 def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->Report:
@@ -287,7 +307,7 @@ def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)-
     return Report(findings, {"failures": failures},
                   title=f"validation of {name} ({n_rows:,} rows{'' if lazy else ', stopped at the first failure'})")
 
-# %% ../nbs/05_validate.ipynb #2e3d602a
+# %% ../nbs/05_validate.ipynb #2b004d84
 def _validate(self:Schema,
               df:pd.DataFrame,              # incoming data, e.g. a day of interactions
               lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
@@ -319,9 +339,9 @@ def _validate(self:Schema,
     if raise_on_error and not rep.ok: raise DataValidationError(rep)
     return rep
 
-Schema.validate = _validate
+_attach(_validate, "validate")
 
-# %% ../nbs/05_validate.ipynb #a32e4a4f
+# %% ../nbs/05_validate.ipynb #f6b9552c
 def check_compatibility(old:Schema,  # the schema consumers were built against
                         new:Schema,  # the proposed schema
                        )->Report:
@@ -366,5 +386,7 @@ def check_compatibility(old:Schema,  # the schema consumers were built against
                            columns=["check", "column", "severity", "message"])
     return Report(fs, {"changes": changes}, title=f"compatibility of {new.name!r} with {old.name!r}")
 
-Schema.compare = lambda self, new: check_compatibility(self, new)
-Schema.compare.__doc__ = "Compare this schema with `new` (see `check_compatibility`)."
+def _compare(self:Schema, new:Schema)->Report:
+    "Whether schema `new` can replace this one (see `check_compatibility`)."
+    return check_compatibility(self, new)
+_attach(_compare, "compare")
