@@ -206,8 +206,9 @@ class DataValidationError(ValueError):
     "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
     def __init__(self, report:Report):
         self.report, self.failures = report, report.tables.get("failures", pd.DataFrame())
-        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" +
-                         "\n".join(f"  {f.check} · {f.subject}: {f.message}" for f in report.errors))
+        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" + "\n".join(
+            f"  {f.check} · {f.subject}: {f.message}" + (f" (rows {_preview(f.evidence['rows'], 5)})" if f.evidence.get("rows") else "")
+            for f in report.errors))
 
 class _Stop(Exception): "Raised to stop at the first failure when validation is not lazy."
 
@@ -315,6 +316,7 @@ def _validate(self:Schema,
               max_examples:int=5,           # row indices and values kept per failure
              )->Report:
     "Validate `df` against the schema: every failure when `lazy`, returned as a `Report` or raised as `DataValidationError`."
+    __tracebackhide__ = True
     _check_frame(df, "df")
     present = [c for c in self.columns if c in df.columns]
     if len(present) < max(1, len(self.columns) / 2):
