@@ -277,16 +277,16 @@ def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
         if mask.any(): out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
                                values=v, min=col.min, max=col.max)
 
-def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings):
-    "Every check of column `s` against `col`."
+def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float=0.05)->pd.Series:
+    "Every check of column `s` against `col`; returns `s` as read (`s` itself if it could not be read)."
     v, unreadable = _read_as(col, s, out)
     null = s.isna().to_numpy()
     if col.is_id or col.null_rate == 0:
         if null.any(): out.add("nulls", col.name, f"{int(null.sum())} null value(s); training had none", null)
-    elif null.mean() > col.null_rate + 0.05:
-        out.add("null_rate", col.name, f"null rate {null.mean():.1%} is more than 5 points above training's {col.null_rate:.1%}",
-                null, null_rate=float(null.mean()), training_null_rate=col.null_rate)
-    if v is None or col.is_id: return
+    elif null.mean() > col.null_rate + null_slack:
+        out.add("null_rate", col.name, f"null rate {null.mean():.1%} exceeds training's {col.null_rate:.1%} by more than "
+                f"{null_slack:.1%}", null, null_rate=float(null.mean()), training_null_rate=col.null_rate)
+    if v is None or col.is_id: return s if v is None else v
     ok = ~null & ~unreadable
     if col.kind in ("integer", "float", "datetime"): _check_range(col, v, ok, out)
     if col.categories is not None:
@@ -295,6 +295,7 @@ def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings):
             new = pd.unique(np.asarray(v, dtype=object)[unseen])
             out.add("categories", col.name, f"{int(unseen.sum())} value(s) in {len(new)} categor{'y' if len(new) == 1 else 'ies'} "
                     f"unseen in training: {_preview(new, 5)}", unseen, unseen=[_plain(x) for x in new[:20]])
+    return v
 
 # %% ../nbs/05_validate.ipynb #315929e2
 _FAILURE_COLUMNS = ["check", "column", "severity", "n_failing", "rows", "examples"]
@@ -314,6 +315,7 @@ def _validate(self:Schema,
               lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
               raise_on_error:bool=False,    # raise `DataValidationError` instead of returning a failing report
               max_examples:int=5,           # row indices and values kept per failure
+              null_slack:float=0.05,        # a column with nulls in training fails when its null rate exceeds training's by more
              )->Report:
     "Validate `df` against the schema: every failure when `lazy`, returned as a `Report` or raised as `DataValidationError`."
     __tracebackhide__ = True
@@ -330,9 +332,9 @@ def _validate(self:Schema,
         for c in df.columns:
             if c not in self.columns:
                 out.add("extra_column", str(c), "column not in the schema, ignored: add it to the schema if it is meant", severity="warning")
-        for c in present: _check_column(self.columns[c], df[c], out)
-        if self.key and all(k in df.columns for k in self.key):
-            dup = df.duplicated(self.key, keep="first").to_numpy()
+        read = {c: _check_column(self.columns[c], df[c], out, null_slack) for c in present}
+        if self.key and all(k in df.columns for k in self.key):  # on values as read: ISO text and datetimes compare equal
+            dup = pd.DataFrame({k: read[k] for k in self.key}, index=df.index).duplicated(keep="first").to_numpy()
             if dup.any():
                 ex = [tuple(map(_plain, r)) for r in df[self.key].iloc[np.flatnonzero(dup)[:max_examples]].itertuples(index=False, name=None)]
                 out.add("duplicates", ", ".join(self.key), f"{int(dup.sum())} row(s) repeat the key of an earlier row", dup, examples=ex)

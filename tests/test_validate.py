@@ -270,3 +270,20 @@ def test_schema_round_trips_through_json_and_yaml(data):
     s = Schema.infer(df, key=KEY, tolerance=tol)
     assert Schema.from_json(s.to_json()) == s == Schema.from_yaml(s.to_yaml())
     assert s.validate(df).ok
+
+
+# ---------------------------------------------------------------- nullable columns and keys as read
+def test_null_rate_of_a_nullable_column():
+    train = pd.DataFrame({"x": [1.0, np.nan] + [2.0] * 18})          # 5 % nulls in training
+    s = Schema.infer(train)
+    assert s["x"].null_rate == 0.05
+    assert s.validate(pd.DataFrame({"x": [np.nan] + [2.0] * 9})).ok       # 10 %: within 5 points
+    rep = s.validate(pd.DataFrame({"x": [np.nan] * 3 + [2.0] * 7}))       # 30 %
+    assert [f.check for f in rep.errors] == ["validate.null_rate"] and rep.errors[0].evidence["n_failing"] == 3
+    assert s.validate(pd.DataFrame({"x": [np.nan] * 3 + [2.0] * 7}), null_slack=0.3).ok
+
+
+def test_duplicates_are_found_on_values_as_read():
+    b = BASE.head(10).assign(purchase_date=BASE.purchase_date.head(10).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    b.loc[7, KEY] = [b.loc[2, "user_id"], b.loc[2, "product_id"], b.loc[2, "purchase_date"].replace(" ", "T")]
+    assert errors(SCHEMA.validate(b)) == [("validate.duplicates", ", ".join(KEY), [7])]
