@@ -246,9 +246,9 @@ def _read_as(col:ColumnSchema, s:pd.Series, out:_Findings):
         return v, bad
     if col.kind == "datetime" and kind in ("string", "mixed"):
         txt = s.astype("object")
-        try: v = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=col.tz is not None)
-        except (ValueError, TypeError): v = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=True)
-        if col.tz is not None: v = v.dt.tz_convert(col.tz)
+        try: v = pd.to_datetime(txt, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError): v = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=True)  # mixed offsets
+        if col.tz is not None and _tz(v) is not None: v = v.dt.tz_convert(col.tz)  # naive text stays naive: a tz failure
         bad = (v.isna() & s.notna()).to_numpy()
         out.add("dates", col.name, f"arrives as text; {int(bad.sum())} value(s) are not valid ISO dates" if bad.any()
                 else "arrives as text; every value parses as an ISO date", bad, severity="error" if bad.any() else "warning")

@@ -100,6 +100,10 @@ def test_tz_aware_schema():
     assert [f.check for f in naive.errors] == ["validate.dtype"] and "tz_localize('UTC')" in naive.errors[0].message
     text = _tz_frame("UTC").assign(when=lambda d: d.when.astype(str))     # '2024-01-01 00:00:00+00:00'
     assert s.validate(text).ok
+    mixed = text.assign(when=["2024-01-01 00:00:00+00:00", "2024-01-02 01:00:00+01:00"] + list(text.when[2:]))
+    assert s.validate(mixed).ok                                           # mixed offsets, same instants
+    naive_text = _tz_frame(None).assign(when=lambda d: d.when.astype(str))
+    assert [f.check for f in s.validate(naive_text).errors] == ["validate.dtype"]  # no offset: not assumed UTC
     assert Schema.from_json(s.to_json()) == s
 
 
