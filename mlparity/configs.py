@@ -301,6 +301,9 @@ def check_pipeline_config(config:Mapping|str|Path,   # one pipeline config: a di
                         add("configs.split_behaviour", a, f"`{a}` = {flat[a]!r} but `{b}` = {flat[b]!r}: training "
                             f"and serving behave differently; use one `{stem}` for both", other=b)
     # 2. windows that differ between the two paths
+    for k in flat:
+        if re.search(r"(window|ttl)[^.]*\[\d+\]$", k.lower()):
+            raise TypeError(f"`{k.split('[')[0]}` in {name} must be one duration (e.g. 3600 or '6h'), got a list")
     wins = {k: parse_duration(v, _key_unit(k), what=f"window `{k}` in {name}") for k, v in flat.items()
             if "window" in _leaf(k).lower() and v is not None}
     tw = {k: s for k, s in wins.items() if _side(k) == "training"}
