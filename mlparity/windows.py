@@ -117,7 +117,7 @@ class WindowedFeature:
         "The feature of one `entity` at time `t` (the serving path: the same computation on one row)."
         return float(self.compute(events, pd.DataFrame({self.key: [entity], self.time: [t]}))[0])
 
-# %% ../nbs/12_windows.ipynb #502d80ff
+# %% ../nbs/12_windows.ipynb #305fb5bf
 def _by_name(features, what)->dict:
     if isinstance(features, WindowedFeature): features = [features]
     if isinstance(features, Mapping): features = list(features.values())
@@ -172,7 +172,7 @@ def check_windows(training:WindowedFeature|Iterable[WindowedFeature],  # the fea
                      "serving ttl": _h(b.ttl_seconds) if b else "—", "status": status})
     return Report(findings, {"windows": pd.DataFrame(rows)}, title="windows: training vs serving")
 
-# %% ../nbs/12_windows.ipynb #693fcda9
+# %% ../nbs/12_windows.ipynb #7f84b7d2
 def serving_training_ratio(training_values:pd.DataFrame,  # the feature as training computes it, with the key columns
                            serving_values:pd.DataFrame,   # the same feature as served, with the key columns
                            key:str|list[str],             # columns naming one entity at one time, e.g. ["user_id", "ts"]
@@ -212,7 +212,7 @@ def serving_training_ratio(training_values:pd.DataFrame,  # the feature as train
     table = pd.DataFrame({"quantile": ["q10", "median", "q90"], "serving / training": np.round(q, 3)})
     return Report([f], {"ratio": table}, title=f"serving/training ratio of {value}")
 
-# %% ../nbs/12_windows.ipynb #9dd7be99
+# %% ../nbs/12_windows.ipynb #9946c0b5
 class FeatureCache:
     "The serving path of `feature`: values cached per entity for `feature.ttl`, recomputed by the same `feature` on expiry."
     def __init__(self,
