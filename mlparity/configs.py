@@ -215,7 +215,7 @@ def compare_configs(training:Mapping|str|Path,   # the training config: a dict o
 
 _MISSING = object()
 
-# %% ../nbs/06_configs.ipynb #51691b96
+# %% ../nbs/06_configs.ipynb #8c7246a8
 _UNITS = {"ms": 1e-3, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60,
           "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
           "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
@@ -252,7 +252,7 @@ def _key_unit(key:str)->str:
         if leaf.endswith("_" + u) and u not in ("m",): return u
     return "s"
 
-# %% ../nbs/06_configs.ipynb #9d12ffa5
+# %% ../nbs/06_configs.ipynb #ed30599f
 TRAINING_WORDS = {"training", "train", "offline", "batch"}
 SERVING_WORDS = {"serving", "serve", "online", "inference", "cache"}
 SPLIT_SUFFIXES = (("_offline", "_online"), ("_training", "_serving"), ("_train", "_serve"))
@@ -277,7 +277,7 @@ def _bool_flag(flat, key, name):
         raise TypeError(f"`{key}` in {name} must be true or false, got {v!r}")
     return bool(v)
 
-# %% ../nbs/06_configs.ipynb #e49bd7d7
+# %% ../nbs/06_configs.ipynb #799c4a2b
 def check_pipeline_config(config:Mapping|str|Path,   # one pipeline config: a dict or a YAML path
                           rationale:Mapping|None=None, # for dicts: key -> why
                           *,
