@@ -109,11 +109,18 @@ class WindowedFeature:
         if self.agg == "sum": return s
         with np.errstate(invalid="ignore", divide="ignore"): return np.where(n > 0, s / n, np.nan)
 
-    def batch(self, events:pd.DataFrame, at:pd.DataFrame)->pd.DataFrame:
+    def batch(self,
+              events:pd.DataFrame,  # one row per event: `key`, `time` (and `value`)
+              at:pd.DataFrame,      # one row per (entity, time) wanted, e.g. the label times of a training set
+             )->pd.DataFrame:
         "`at` with a column `name` holding the feature (the training path)."
         return at.assign(**{self.name: self.compute(events, at)})
 
-    def online(self, events:pd.DataFrame, entity:Any, t:Any)->float:
+    def online(self,
+               events:pd.DataFrame,  # the event log as serving sees it
+               entity:Any,           # one entity, e.g. a user id
+               t:Any,                # the request time (seconds, or a timestamp if `events` uses them)
+              )->float:
         "The feature of one `entity` at time `t` (the serving path: the same computation on one row)."
         return float(self.compute(events, pd.DataFrame({self.key: [entity], self.time: [t]}))[0])
 
@@ -224,7 +231,10 @@ class FeatureCache:
         self.ttl_ = feature.ttl_seconds or 0.0
         self.store_, self.hits_, self.misses_ = {}, 0, 0
 
-    def get(self, entities:Iterable, now:float)->np.ndarray:
+    def get(self,
+            entities:Iterable,  # the entities of the requests
+            now:float,          # the simulated time of the requests, in the units of `events`
+           )->np.ndarray:
         "The served values for `entities` at simulated time `now` (seconds): cached when younger than the TTL."
         entities = list(entities)
         stale = [e for e in entities if e not in self.store_ or now - self.store_[e][1] >= self.ttl_]
