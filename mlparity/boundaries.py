@@ -45,11 +45,11 @@ def boundary_values(edges:Sequence[float],           # strictly increasing bin e
     "The inputs most likely to split two binnings of `edges`: each edge, its float neighbours, midpoints, out-of-range values, NaN."
     e = _as_edges(edges)
     lo, hi = e[0], e[-1]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # neighbours of ±max float are ±inf, which we keep
         mids = e[:-1] / 2 + e[1:] / 2       # halves first, so huge edges do not overflow
         span = hi - lo
         outside = np.array([lo - span, lo - 1, hi + 1, hi + span, -np.inf, np.inf])
-    v = np.concatenate([e, np.nextafter(e, -np.inf), np.nextafter(e, np.inf), mids, outside])
+        v = np.concatenate([e, np.nextafter(e, -np.inf), np.nextafter(e, np.inf), mids, outside])
     v = v[~np.isnan(v)]
     if not include_out_of_range: v = v[(v >= lo) & (v <= hi)]
     v = np.unique(v + 0.0)                  # sorted, unique; + 0.0 turns -0.0 into 0.0
