@@ -170,11 +170,10 @@ class Binner:
     @property
     def n_bins(self)->int: return len(self.edges) - 1
 
-    def _rule(self, x:np.ndarray)->np.ndarray:
-        "The one rule both paths use: bin codes of the float64 array `x`, -1 for NaN and out of range."
+    def _rule(self, x):
+        "The one rule both paths use: bin codes of float64 `x` (array or scalar), -1 for NaN and out of range."
         idx = np.searchsorted(self.edges, x, side="left" if self.right else "right") - 1
-        idx[(idx < 0) | (idx >= self.n_bins) | np.isnan(x)] = -1
-        return idx
+        return np.where((idx < 0) | (idx >= len(self.edges) - 1) | np.isnan(x), -1, idx)
 
     def codes(self, values)->np.ndarray:
         "Integer bin codes of `values` (array-like): 0..n_bins-1, and -1 for NaN and for values outside the edges."
@@ -189,10 +188,11 @@ class Binner:
 
     def transform_one(self, x):
         "Bin of one value `x` (per-request path): an int code (-1 outside), or a label (None outside)."
-        if np.ndim(x) != 0:
+        if isinstance(x, (float, int, np.number)): xv = np.float64(x)
+        elif np.ndim(x) != 0:
             raise TypeError(f"transform_one takes one value; got a {type(x).__name__} of shape {np.shape(x)} (use transform)")
-        xv = np.array([x], dtype="float64") if isinstance(x, (float, int, np.number)) else _as_values([x], "Binner")
-        c = int(self._rule(xv)[0])
+        else: xv = _as_values([x], "Binner")[0]
+        c = int(self._rule(xv))
         return c if self._lookup is None else self._lookup[c]
 
     def one_hot(self, values)->np.ndarray:
