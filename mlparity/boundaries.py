@@ -15,7 +15,7 @@ from .core import Finding, Report
 # %% auto #0
 __all__ = ['boundary_values', 'check_binning', 'Binner']
 
-# %% ../nbs/10_boundaries.ipynb #a9b9f4ef
+# %% ../nbs/10_boundaries.ipynb #c7c86338
 def _as_edges(edges, where:str="edges")->np.ndarray:
     "`edges` as a strictly increasing float64 array, or a `ValueError` that says what is wrong with them."
     if isinstance(edges, (str, bytes, dict)) or np.ndim(edges) != 1:
@@ -36,7 +36,7 @@ def _as_edges(edges, where:str="edges")->np.ndarray:
         raise ValueError(f"{where} must increase: {where}[{i}]={float(e[i])!r} > {where}[{i+1}]={float(e[i+1])!r}; sort them")
     return e
 
-# %% ../nbs/10_boundaries.ipynb #1da25f16
+# %% ../nbs/10_boundaries.ipynb #ce8825cc
 def boundary_values(edges:Sequence[float],           # strictly increasing bin edges
                     *,
                     include_out_of_range:bool=True,  # add values below the first and above the last edge (and ±inf)
@@ -55,7 +55,7 @@ def boundary_values(edges:Sequence[float],           # strictly increasing bin e
     v = np.unique(v + 0.0)                  # sorted, unique; + 0.0 turns -0.0 into 0.0
     return np.append(v, np.nan) if include_nan else v
 
-# %% ../nbs/10_boundaries.ipynb #c3e6e1c5
+# %% ../nbs/10_boundaries.ipynb #3e9fc87b
 def _is_missing(x)->bool:
     "True for None, NaN, pd.NA and NaT: the values that mean 'no bin'."
     try: return np.ndim(x) == 0 and bool(pd.isna(x))
@@ -73,7 +73,7 @@ def _plain(x):
 
 def _error_text(err:BaseException)->str: return f"raised {type(err).__name__}: {err}"
 
-# %% ../nbs/10_boundaries.ipynb #2a6fcb5c
+# %% ../nbs/10_boundaries.ipynb #9005974f
 def _batch_answers(fn, values:np.ndarray)->tuple[list, list]:
     "Answers and error texts of the batch function `fn`: whole batch first, then one value at a time if it raises."
     def call(vals):
@@ -100,7 +100,7 @@ def _scalar_answers(fn, values:np.ndarray)->tuple[list, list]:
         except Exception as err: answers.append(None); errors.append(_error_text(err))
     return answers, errors
 
-# %% ../nbs/10_boundaries.ipynb #6ac2e6d6
+# %% ../nbs/10_boundaries.ipynb #cb3e1077
 def check_binning(offline_fn:Callable,   # batch path: takes a float Series, returns one bin per value (e.g. pd.cut)
                   online_fn:Callable,    # per-request path: takes one float, returns its bin
                   edges:Sequence[float], # the bin edges both paths are meant to implement
@@ -127,7 +127,7 @@ def check_binning(offline_fn:Callable,   # batch path: takes a float Series, ret
     return Report([head] + findings, tables={"disagreements": pd.DataFrame(rows, columns=["value", "offline", "online"])},
                   title=f"binning parity: {subject}")
 
-# %% ../nbs/10_boundaries.ipynb #e837a8c9
+# %% ../nbs/10_boundaries.ipynb #4a8f3121
 def _as_values(values, where:str)->np.ndarray:
     "`values` as a float64 array (None and pd.NA become NaN), or a `TypeError` naming the first non-number."
     if isinstance(values, (pd.Series, pd.Index)) and values.dtype != object:
@@ -144,7 +144,7 @@ def _as_values(values, where:str)->np.ndarray:
                               "bins are defined for numbers only (convert or drop it first)")
     return out
 
-# %% ../nbs/10_boundaries.ipynb #578cc086
+# %% ../nbs/10_boundaries.ipynb #e3f7f78b
 class Binner:
     "Bins numbers into `edges` exactly as `pd.cut(x, edges, right=right)` does, with one rule for batch and per-request use."
     def __init__(self,
@@ -199,7 +199,7 @@ class Binner:
         "One column per bin for `values`; a row of zeros for code -1 (missing or out of range)."
         return np.eye(self.n_bins + 1)[self.codes(values)][:, :self.n_bins]
 
-# %% ../nbs/10_boundaries.ipynb #0b06515e
+# %% ../nbs/10_boundaries.ipynb #a032caff
 def _binner_to_dict(self:Binner)->dict:
     "This binner as a plain dict (`edges`, `right`, `labels`) for a YAML/JSON config both paths read."
     return {"edges": [float(e) for e in self.edges], "right": self.right,
