@@ -5,7 +5,7 @@
 # %% ../nbs/10_boundaries.ipynb #5b249e29
 from __future__ import annotations
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -111,7 +111,11 @@ def check_binning(offline_fn:Callable,   # batch path: takes a float Series, ret
     if not callable(offline_fn) or not callable(online_fn):
         raise TypeError("offline_fn and online_fn must be callables: offline_fn(series) -> bins, online_fn(x) -> bin")
     e = _as_edges(edges)
-    vals = boundary_values(e) if values is None else np.asarray(values, dtype="float64").ravel()
+    if values is None: vals = boundary_values(e)
+    else:
+        try: vals = np.asarray(values, dtype="float64").ravel()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"values must be numbers (NaN allowed); got {values!r} ({err})") from None
     off, off_err = _batch_answers(offline_fn, vals)
     on, on_err = _scalar_answers(online_fn, vals)
     rows, findings = [], []
@@ -199,7 +203,7 @@ class Binner:
         "One column per bin for `values`; a row of zeros for code -1 (missing or out of range)."
         return np.eye(self.n_bins + 1)[self.codes(values)][:, :self.n_bins]
 
-# %% ../nbs/10_boundaries.ipynb #a032caff
+# %% ../nbs/10_boundaries.ipynb #600a6079
 def _binner_to_dict(self:Binner)->dict:
     "This binner as a plain dict (`edges`, `right`, `labels`) for a YAML/JSON config both paths read."
     return {"edges": [float(e) for e in self.edges], "right": self.right,

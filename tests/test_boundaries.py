@@ -207,6 +207,7 @@ def test_bad_values_and_configs():
     with pytest.raises(ValueError, match="dict with 'edges'"): Binner.from_dict({"bins": AGE_EDGES})
     with pytest.raises(TypeError, match="must be callables"): check_binning(offline, None, AGE_EDGES)
     with pytest.raises(ValueError, match="returned 1 answers for 26 inputs"): check_binning(lambda s: [0], float, AGE_EDGES)
+    with pytest.raises(ValueError, match="values must be numbers"): check_binning(offline, float, AGE_EDGES, values=["x"])
 
 
 def test_missing_inputs_have_a_defined_answer():
