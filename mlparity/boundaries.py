@@ -217,6 +217,8 @@ def _binner_from_dict(cls, d:dict)->Binner:
     if extra: raise ValueError(f"unknown Binner config keys {sorted(extra)}; expected 'edges', 'right', 'labels'")
     return cls(d["edges"], right=d.get("right", True), labels=d.get("labels"))
 
+for _f, _n in ((_binner_to_dict, "to_dict"), (_binner_from_dict, "from_dict")):
+    _f.__name__, _f.__qualname__ = _n, f"Binner.{_n}"
 Binner.to_dict, Binner.from_dict = _binner_to_dict, classmethod(_binner_from_dict)
 Binner.__eq__ = lambda self, other: isinstance(other, Binner) and self.to_dict() == other.to_dict()
 Binner.__hash__ = None
