@@ -131,7 +131,7 @@ def check_binning(offline_fn:Callable,   # batch path: takes a float Series, ret
     return Report([head] + findings, tables={"disagreements": pd.DataFrame(rows, columns=["value", "offline", "online"])},
                   title=f"binning parity: {subject}")
 
-# %% ../nbs/10_boundaries.ipynb #4a8f3121
+# %% ../nbs/10_boundaries.ipynb #79100eb7
 def _as_values(values, where:str)->np.ndarray:
     "`values` as a float64 array (None and pd.NA become NaN), or a `TypeError` naming the first non-number."
     if isinstance(values, (pd.Series, pd.Index)) and values.dtype != object:
@@ -148,7 +148,7 @@ def _as_values(values, where:str)->np.ndarray:
                               "bins are defined for numbers only (convert or drop it first)")
     return out
 
-# %% ../nbs/10_boundaries.ipynb #e3f7f78b
+# %% ../nbs/10_boundaries.ipynb #6db7377d
 class Binner:
     "Bins numbers into `edges` exactly as `pd.cut(x, edges, right=right)` does, with one rule for batch and per-request use."
     def __init__(self,
@@ -203,7 +203,7 @@ class Binner:
         "One column per bin for `values`; a row of zeros for code -1 (missing or out of range)."
         return np.eye(self.n_bins + 1)[self.codes(values)][:, :self.n_bins]
 
-# %% ../nbs/10_boundaries.ipynb #600a6079
+# %% ../nbs/10_boundaries.ipynb #e946a039
 def _binner_to_dict(self:Binner)->dict:
     "This binner as a plain dict (`edges`, `right`, `labels`) for a YAML/JSON config both paths read."
     return {"edges": [float(e) for e in self.edges], "right": self.right,
