@@ -179,18 +179,24 @@ class Binner:
         idx = np.searchsorted(self.edges, x, side="left" if self.right else "right") - 1
         return np.where((idx < 0) | (idx >= len(self.edges) - 1) | np.isnan(x), -1, idx)
 
-    def codes(self, values)->np.ndarray:
+    def codes(self,
+              values,  # numbers: a Series, array or list (None, NaN, pd.NA allowed)
+             )->np.ndarray:
         "Integer bin codes of `values` (array-like): 0..n_bins-1, and -1 for NaN and for values outside the edges."
         return self._rule(_as_values(values, "Binner"))
 
-    def transform(self, values):
+    def transform(self,
+                  values,  # numbers: a Series, array or list (None, NaN, pd.NA allowed)
+                 ):
         "Bins of `values` (batch path): a Series with the same index for a Series, else an array."
         c = self.codes(values)
         out = c if self._lookup is None else self._lookup[c]
         if isinstance(values, pd.Series): return pd.Series(out, index=values.index, name=values.name, dtype=out.dtype)
         return out
 
-    def transform_one(self, x):
+    def transform_one(self,
+                      x,  # one number (None or NaN allowed), as a request carries it
+                     ):
         "Bin of one value `x` (per-request path): an int code (-1 outside), or a label (None outside)."
         if isinstance(x, (float, int, np.number)): xv = np.float64(x)
         elif np.ndim(x) != 0:
@@ -199,7 +205,9 @@ class Binner:
         c = int(self._rule(xv))
         return c if self._lookup is None else self._lookup[c]
 
-    def one_hot(self, values)->np.ndarray:
+    def one_hot(self,
+                values,  # numbers: a Series, array or list (None, NaN, pd.NA allowed)
+               )->np.ndarray:
         "One column per bin for `values`; a row of zeros for code -1 (missing or out of range)."
         return np.eye(self.n_bins + 1)[self.codes(values)][:, :self.n_bins]
 
@@ -209,7 +217,9 @@ def _binner_to_dict(self:Binner)->dict:
     return {"edges": [float(e) for e in self.edges], "right": self.right,
             "labels": None if self.labels is None else list(self.labels)}
 
-def _binner_from_dict(cls, d:dict)->Binner:
+def _binner_from_dict(cls,
+                      d:dict,  # {"edges": [...], "right": bool, "labels": [...] or None}, e.g. from YAML
+                     )->Binner:
     "A `Binner` from a dict `d` made by `to_dict`, or written by hand in a config."
     if not isinstance(d, dict) or "edges" not in d:
         raise ValueError(f"a Binner config is a dict with 'edges' (and optionally 'right', 'labels'); got {d!r}")
