@@ -118,9 +118,10 @@ def check_binning(offline_fn:Callable,   # batch path: takes a float Series, ret
             raise ValueError(f"values must be numbers (NaN allowed); got {values!r} ({err})") from None
     off, off_err = _batch_answers(offline_fn, vals)
     on, on_err = _scalar_answers(online_fn, vals)
-    rows, findings = [], []
+    rows, findings, both_reject = [], [], []
     for v, a, ae, b, be in zip(vals.tolist(), off, off_err, on, on_err):
-        if (ae and be) or (not ae and not be and _same(a, b)): continue  # same answer, or both reject the input
+        if ae and be: both_reject.append((v, ae, be)); continue  # both paths refuse the input: they agree
+        if not ae and not be and _same(a, b): continue
         a, b = ae or a, be or b
         rows.append({"value": repr(v), "offline": a, "online": b})
         findings.append(Finding("boundaries.binning", f"{subject} at {v!r}", f"offline gives {a!r}, online gives {b!r}",
@@ -128,6 +129,11 @@ def check_binning(offline_fn:Callable,   # batch path: takes a float Series, ret
     head = Finding("boundaries.binning", subject, f"{len(rows)} of {len(vals)} inputs binned differently by the two paths",
                    evidence={"inputs": len(vals), "disagreements": len(rows), "edges": e.tolist()},
                    severity="error" if rows else "info", category="data_dependencies")
+    if both_reject:
+        findings.append(Finding("boundaries.binning", subject, f"both paths raise on {len(both_reject)} input(s)",
+                                evidence={"values": [r[0] for r in both_reject], "first_offline": both_reject[0][1],
+                                          "first_online": both_reject[0][2]},
+                                severity="info", category="data_dependencies"))
     return Report([head] + findings, tables={"disagreements": pd.DataFrame(rows, columns=["value", "offline", "online"])},
                   title=f"binning parity: {subject}")
 

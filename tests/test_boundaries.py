@@ -154,6 +154,12 @@ def test_both_raising_is_agreement():
     def boom(x): raise ValueError("no")
     rep = check_binning(lambda s: [boom(v) for v in s], boom, AGE_EDGES)
     assert rep.ok and len(rep.tables["disagreements"]) == 0
+    info = [f for f in rep.findings if "both paths raise" in f.message]
+    assert len(info) == 1 and info[0].severity == "info" and len(info[0].evidence["values"]) == 26
+    assert info[0].evidence["first_online"] == "raised ValueError: no"
+    only_nan = check_binning(lambda s: [boom(v) if np.isnan(v) else 0 for v in s],
+                             lambda x: boom(x) if np.isnan(x) else 0, AGE_EDGES)
+    assert only_nan.ok and np.isnan([f for f in only_nan.findings if f.severity == "info"][-1].evidence["values"][0])
 
 
 def test_check_binning_custom_values_and_report_json():
