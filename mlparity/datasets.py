@@ -150,11 +150,12 @@ def make_novatech(n_users:int=2000,          # number of users (ids 0..n_users-1
                       * rng.lognormal(0.0, spend_sigma, n), 2)
     session = 10 + np.round(s["session_seconds"].to_numpy()[seg] * rng.lognormal(0.0, 0.35, n)).astype(np.int64)
     views = 1 + rng.poisson(session / s["seconds_per_page"].to_numpy()[seg]).astype(np.int64)
-    when = (t0 + pd.to_timedelta(np.floor(t * 86400).astype(np.int64), unit="s")).astype("datetime64[ns]")
-    interactions = pd.DataFrame({"user_id": uid.astype(np.int64), "product_id": prod, "purchase_date": when,
-                                 "purchase_amount": amount, "category": pd.Categorical.from_codes(cat, CATEGORIES),
-                                 "session_duration": session, "page_views": views})
-    interactions = interactions.sort_values(["purchase_date", "user_id"], kind="stable", ignore_index=True)
+    tsec = np.floor(t * 86400).astype(np.int64)
+    o = np.argsort(tsec, kind="stable")   # time order; `uid` is ascending, so ties stay in user order
+    when = np.datetime64(t0.to_datetime64(), "ns") + tsec[o].astype("timedelta64[s]")
+    interactions = pd.DataFrame({"user_id": uid[o].astype(np.int64), "product_id": prod[o], "purchase_date": when,
+                                 "purchase_amount": amount[o], "category": pd.Categorical.from_codes(cat[o], CATEGORIES),
+                                 "session_duration": session[o], "page_views": views[o]})
     return NovaTech(users, products, interactions, segments, params)
 
 # %% ../nbs/01_datasets.ipynb #a321d76f
