@@ -206,7 +206,7 @@ class PopularityRecommender(NeighbourRecommender):
                             "product_id": self.product_ids_[o.ravel()], "score": s.ravel()})
         return rec[np.isfinite(rec["score"])].reset_index(drop=True)
 
-# %% ../nbs/03_recsys.ipynb #d7c976b4
+# %% ../nbs/03_recsys.ipynb #15f7754a
 def _top_k_frame(recommendations, k, fn):
     "The top `k` rows per user of `recommendations`, with a 0-based `pos`, checked for duplicates."
     _frame(recommendations, ["user_id", "product_id"], "recommendations", fn)
@@ -224,7 +224,7 @@ def _truth_frame(ground_truth, fn):
     _frame(ground_truth, ["user_id", "product_id"], "ground_truth", fn)
     return ground_truth[["user_id", "product_id"]].drop_duplicates()
 
-# %% ../nbs/03_recsys.ipynb #4d0a6b9c
+# %% ../nbs/03_recsys.ipynb #236986cf
 def per_user_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                      ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                      k:int=10,                      # length of the list that counts
@@ -248,7 +248,7 @@ def per_user_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (o
     out.index.name = "user_id"
     return out
 
-# %% ../nbs/03_recsys.ipynb #8c56b4d3
+# %% ../nbs/03_recsys.ipynb #20ec526b
 def precision_at_k(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                    ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                    k:int=10,                      # length of the list that counts
@@ -277,7 +277,7 @@ def hit_rate_at_k(recommendations:pd.DataFrame,  # user_id, product_id and (opti
     "Click-through proxy: share of users of `ground_truth` whose top `k` of `recommendations` holds a product they bought."
     return float(per_user_metrics(recommendations, ground_truth, k)["hit"].mean())
 
-# %% ../nbs/03_recsys.ipynb #af030d48
+# %% ../nbs/03_recsys.ipynb #6a11692b
 def _slots(recommendations, k, catalog, fn):
     "Recommendation count per catalogue product in the top `k` lists, and the catalogue size."
     top, k = _top_k_frame(recommendations, k, fn)
@@ -311,7 +311,7 @@ def gini(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) r
     i = np.arange(1, n + 1)
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
 
-# %% ../nbs/03_recsys.ipynb #814df688
+# %% ../nbs/03_recsys.ipynb #154f3096
 def recommendation_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                            ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                            catalog,                       # the catalogue: its size, product ids, or a frame with product_id
