@@ -84,6 +84,17 @@ def test_popularity_is_skewed_within_categories(world):
     assert top.min() > 3 * tail.median()
 
 
+def test_product_taste_separates_segments():
+    "With product_taste > 0 two segments rank the products of a category differently; with 0 they agree."
+    def rank_corr(w):
+        i = w.interactions.merge(w.users[["user_id", "segment"]], on="user_id")
+        c = i.groupby(["segment", "product_id"]).size().unstack(fill_value=0)
+        return c.T.corr(method="spearman").to_numpy()[np.triu_indices(len(c), 1)].mean()
+    agree = rank_corr(make_novatech(3000, 80, seed=1, product_taste=0.0, taste=0.0))
+    differ = rank_corr(make_novatech(3000, 80, seed=1, product_taste=1.5, taste=0.0))
+    assert agree > 0.7 and differ < agree - 0.2, (agree, differ)
+
+
 def test_segments_shape_taste_and_behaviour(world):
     i = world.interactions.merge(world.users[["user_id", "segment"]], on="user_id")
     seg = world.segments.set_index("segment")
@@ -109,6 +120,7 @@ BAD_KNOBS = [
     (dict(taste=-0.1), ValueError, "`taste` must be in [0, 1]"),
     (dict(zipf_a="steep"), TypeError, "`zipf_a` must be a number"),
     (dict(spend_sigma=3), ValueError, "`spend_sigma` must be in [0, 2]"),
+    (dict(product_taste=-1.0), ValueError, "`product_taste` must be in [0, 3]"),
     (dict(start="not a date"), ValueError, "`start` must be a date"),
 ]
 
