@@ -9,7 +9,8 @@ from sklearn.preprocessing import StandardScaler
 
 from mlparity.datasets import FEATURES, make_novatech, user_features
 from mlparity.recsys import (NeighbourRecommender, PopularityRecommender, catalog_coverage, gini, hit_rate_at_k,
-                             ndcg_at_k, per_user_metrics, precision_at_k, recall_at_k, recommendation_metrics)
+                             ndcg_at_k, per_user_metrics, precision_at_k, recall_at_k, recommendation_metrics,
+                             replay_split)
 
 
 # ---- brute-force definitions --------------------------------------------------------------------------------------
@@ -165,6 +166,17 @@ def replay():
     X = user_features(i, ref)
     truth = fut.loc[fut["user_id"].isin(X.index), ["user_id", "product_id"]].drop_duplicates()
     return nt, X, train, truth
+
+
+def test_replay_split(replay):
+    nt, X, train, truth = replay
+    tr, tt = replay_split(nt.interactions, "2024-11-01", horizon_days=28, users=X.index)
+    pd.testing.assert_frame_equal(tr, train)
+    pd.testing.assert_frame_equal(tt, truth.reset_index(drop=True))
+    with pytest.raises(KeyError, match="purchase_date"):
+        replay_split(nt.interactions.drop(columns="purchase_date"), "2024-11-01")
+    with pytest.raises(ValueError, match="`reference_date` must be a date"):
+        replay_split(nt.interactions, "later")
 
 
 def test_fit_uses_exactly_the_legacy_settings(replay):
