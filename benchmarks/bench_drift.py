@@ -11,9 +11,7 @@ Evidently is not compared: it needs pandas<3, so a separate environment.
 import argparse, time, tracemalloc
 import numpy as np, pandas as pd
 from scipy import stats
-try: from mlparity.drift import drift_report
-except ImportError:
-    import sys; sys.path.insert(0, "/tmp/p2drift"); from drift_flat import drift_report
+from mlparity.drift import drift_report
 
 
 def frames(n, cols, seed=0):
