@@ -119,10 +119,10 @@ def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[flo
     "Two-sided two-sample KS statistic and p-value of sorted samples `a`, `b`, as `scipy.stats.ks_2samp` computes them."
     n1, n2 = len(a), len(b)
     c = _cross(a, b, cache)
-    i = np.arange(1, n1 + 1, dtype=np.int64)
-    up = i * n2 - c["R"] * n1                  # n1*n2*(F_a - F_b) at each value of a: where the max is
-    j = np.arange(1, n2 + 1, dtype=np.int64)
-    down = c["a_le_b"] * n2 - j * n1           # ... and at each value of b: where the min is
+    up = np.arange(n2, n2 * (n1 + 1), n2, dtype=np.int64)   # n1*n2*(F_a - F_b) at each value of a: where the max is
+    up -= np.multiply(c["R"], n1, dtype=np.int64)
+    down = np.multiply(c["a_le_b"], n2, dtype=np.int64)      # ... and at each value of b: where the min is
+    down -= np.arange(n1, n1 * (n2 + 1), n1, dtype=np.int64)
     iu, idn = int(up.argmax()), int(down.argmin())
     d_up = max((iu + 1) / n1 - c["R"][iu] / n2, 0.0) if up[iu] > 0 else 0.0
     d_dn = min(max(-(c["a_le_b"][idn] / n1 - (idn + 1) / n2), 0.0), 1.0) if down[idn] < 0 else 0.0
@@ -135,8 +135,8 @@ def _cross(a, b, cache):
     n2 = len(b)
     L = np.searchsorted(b, a, "left")                         # number of b strictly below each a
     a_le_b = np.cumsum(np.bincount(L, minlength=n2 + 1)[:n2])  # number of a <= each b (a_i <= b_j iff L_i <= j)
-    shared = (L < n2) & (b[np.minimum(L, n2 - 1)] == a)       # values present in both samples
-    R = np.searchsorted(b, a, "right") if shared.any() else L  # number of b <= each a
+    shared = (np.take(b, L, mode="clip") == a).any()          # a value present in both samples (L = n2: b[-1] < a)
+    R = np.searchsorted(b, a, "right") if shared else L        # number of b <= each a
     out = dict(L=L, R=R, a_le_b=a_le_b)
     if cache is not None: cache.update(out)
     return out
@@ -389,10 +389,11 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
 # %% ../nbs/14_drift.ipynb #d23805c6
 def _plot(self:DriftReport, column, bins:int=40):
     "A figure of the reference and current distributions of `column`, titled with its verdict."
-    from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
     if column not in self.reference.columns: raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
     r, c = self.reference.columns[column], self.current.columns[column]
-    fig = Figure(figsize=(6.4, 3.6), dpi=80); ax = fig.subplots()
+    fig = plt.figure(figsize=(6.4, 3.6), dpi=80); plt.close(fig)   # not left open in pyplot: the caller shows it
+    ax = fig.subplots()
     if r["kind"] == "numeric":
         lo = min(x[0] for x in (r["values"], c["values"]) if len(x)); hi = max(x[-1] for x in (r["values"], c["values"]) if len(x))
         edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
