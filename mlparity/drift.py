@@ -91,10 +91,10 @@ def _merge(self:Profile, other:Profile)->Profile:
     return Profile({c: _merge_summaries(c, s, other.columns[c]) for c, s in self.columns.items()})
 Profile.merge = _merge
 
-# %% ../nbs/14_drift.ipynb #64fec9cc
+# %% ../nbs/14_drift.ipynb #6f37eb57
 _FORMAT = "mlparity.drift.Profile/1"
 
-def _save(self:Profile, path)->None:
+def _save(self:Profile, path)->None:   # `path`: where to write, e.g. "reference.npz"
     "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
     meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k != "values"}}
                                            for c, s in self.columns.items()]}
@@ -114,7 +114,7 @@ def _load(cls, path)->Profile:
     return cls(cols)
 Profile.save, Profile.load = _save, classmethod(_load)
 
-# %% ../nbs/14_drift.ipynb #ca06de4c
+# %% ../nbs/14_drift.ipynb #76903cdc
 def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[float, float]:
     "Two-sided two-sample KS statistic and p-value of sorted samples `a`, `b`, as `scipy.stats.ks_2samp` computes them."
     n1, n2 = len(a), len(b)
@@ -153,7 +153,7 @@ def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return float(d), float(np.clip(stats.distributions.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
-# %% ../nbs/14_drift.ipynb #fae5b91f
+# %% ../nbs/14_drift.ipynb #cde2f696
 def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
     "1-Wasserstein distance between sorted samples `a` and `b`, as `scipy.stats.wasserstein_distance` computes it."
     n1, n2 = len(a), len(b)
@@ -167,7 +167,7 @@ def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
     diff[pb] = c["a_le_b"] * n2 - np.arange(1, n2 + 1) * n1
     return float(np.dot(np.abs(diff[:-1]).astype(np.float64), np.diff(merged)) / (n1 * n2))
 
-# %% ../nbs/14_drift.ipynb #6b59330d
+# %% ../nbs/14_drift.ipynb #99250caa
 PSI_EPS = 1e-4   # share given to an empty bin in PSI, as Evidently does, so that log(0) never happens
 
 def _quantile_counts(a:np.ndarray, b:np.ndarray, bins:int=10)->tuple[np.ndarray, np.ndarray]:
@@ -187,7 +187,7 @@ def js_distance(ref_counts, cur_counts)->float:
     p, q = (np.asarray(x, float) / np.sum(x) for x in (ref_counts, cur_counts))
     return float(jensenshannon(p, q, base=2))
 
-# %% ../nbs/14_drift.ipynb #8d2439c9
+# %% ../nbs/14_drift.ipynb #4039bba5
 def chi2_cramers_v(ref_counts, cur_counts)->tuple[float, float, float]:
     "Chi-square test of homogeneity on the 2 x k table of category counts: (chi2, p-value, Cramér's V)."
     t = np.array([ref_counts, cur_counts], dtype=float)
@@ -204,7 +204,7 @@ def two_proportion_z(x1:int, n1:int, x2:int, n2:int)->tuple[float, float]:
     z = (p2 - p1) / se
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
-# %% ../nbs/14_drift.ipynb #8da13258
+# %% ../nbs/14_drift.ipynb #6e902674
 METHODS = ("ks", "wasserstein", "psi", "js", "chi2", "z")
 THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "z": 0.05,          # p-value methods: drifted when p_value < threshold
               "wasserstein": 0.1, "psi": 0.1, "js": 0.1,     # distances: drifted when statistic >= threshold
@@ -223,7 +223,7 @@ def auto_method(kind:str,        # "numeric" or "categorical"
     if kind == "numeric": return "ks" if n_reference < AUTO_LARGE else "wasserstein"
     return "chi2" if n_reference < AUTO_LARGE else "js"
 
-# %% ../nbs/14_drift.ipynb #67115723
+# %% ../nbs/14_drift.ipynb #609813bc
 def _distinct(s:dict, k:int=3)->list:
     "Up to `k` distinct non-missing values of a summary (enough to tell a binary column), found by binary search."
     if s["kind"] == "categorical": return list(s["counts"])[:k]
@@ -240,7 +240,7 @@ def _binary_counts(r:dict, c:dict, values)->tuple[int, int, str]:
         return count(r["values"]), count(c["values"]), f"{pos:g}"
     return r["counts"].get(pos, 0), c["counts"].get(pos, 0), pos
 
-# %% ../nbs/14_drift.ipynb #31201feb
+# %% ../nbs/14_drift.ipynb #d3fa5b9d
 TABLE_COLUMNS = ["column", "method", "statistic", "p_value", "effect_size", "threshold", "drifted"]
 _CHECK, _CAT = "drift", "model_staleness"
 
@@ -274,7 +274,7 @@ def _missing_row(col, r, c, thr):
     return dict(column=col, method="missing", statistic=cr - rr, p_value=p, effect_size=abs(cr - rr), threshold=thr,
                 drifted=bool(abs(cr - rr) >= thr and p < THRESHOLDS["z"]))
 
-# %% ../nbs/14_drift.ipynb #8fcd7838
+# %% ../nbs/14_drift.ipynb #1807aced
 def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
     "Rows of the drift table and findings for column `col`, from its reference and current summaries `r`, `c`."
     if r["kind"] != c["kind"]:
@@ -327,7 +327,7 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
                                     {k: row[k] for k in ("statistic", "p_value", "effect_size", "threshold")}, "error", _CAT))
     return rows, findings
 
-# %% ../nbs/14_drift.ipynb #f866c7b4
+# %% ../nbs/14_drift.ipynb #b60b0788
 class DriftReport(Report):
     "A `Report` of drift between a reference and a current sample; `table` has one row per column and method."
     def __init__(self, findings, tables, reference:Profile, current:Profile, title="drift report"):
@@ -342,7 +342,7 @@ class DriftReport(Report):
         "Columns with at least one drifted row."
         return list(dict.fromkeys(self.table.loc[self.table["drifted"].fillna(False).astype(bool), "column"]))
 
-# %% ../nbs/14_drift.ipynb #f818f9c6
+# %% ../nbs/14_drift.ipynb #bc43ca9c
 def _to_profile(x, name, columns):
     if isinstance(x, Profile):
         absent = [c for c in columns if c not in x.columns] if columns is not None else []
@@ -386,8 +386,11 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     if figures: rep.figures = {c: rep.plot(c) for c in rep.drifted}
     return rep
 
-# %% ../nbs/14_drift.ipynb #6a3935c3
-def _plot(self:DriftReport, column, bins:int=40):
+# %% ../nbs/14_drift.ipynb #9be4c587
+def _plot(self:DriftReport,
+          column,         # a column of the report
+          bins:int=40,    # equal-width bins over both samples' range (numeric columns)
+         ):
     "A figure of the reference and current distributions of `column`, titled with its verdict."
     import matplotlib.pyplot as plt
     if column not in self.reference.columns: raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
