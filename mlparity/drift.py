@@ -150,6 +150,7 @@ def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
             with np.errstate(all="ignore"):
                 ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
             if ok: return float(d_exact), float(np.clip(p, 0, 1))
+            d = d_exact                                  # scipy keeps the rounded statistic when it falls back
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return float(d), float(np.clip(stats.distributions.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
