@@ -94,14 +94,18 @@ Profile.merge = _merge
 # %% ../nbs/14_drift.ipynb #6f37eb57
 _FORMAT = "mlparity.drift.Profile/1"
 
-def _save(self:Profile, path)->None:   # `path`: where to write, e.g. "reference.npz"
+def _save(self:Profile,
+          path,   # the file to write, e.g. "reference.npz"
+         )->None:
     "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
     meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k != "values"}}
                                            for c, s in self.columns.items()]}
     arrays = {f"values_{i}": s["values"] for i, s in enumerate(self.columns.values()) if s["kind"] == "numeric"}
     with open(path, "wb") as f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
 
-def _load(cls, path)->Profile:
+def _load(cls,
+          path,   # a file written by `Profile.save`
+         )->Profile:
     "Read a profile written by `Profile.save` from `path`."
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
@@ -290,8 +294,8 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
     nr, nc = r["n"] - r["n_missing"], c["n"] - c["n_missing"]
     values = sorted(set(_distinct(r)) | set(_distinct(c)), key=str)
     binary = 0 < len(values) <= 2
-    wanted = [auto_method(r["kind"], binary, nr) if m == "auto" else m for m in methods]
-    for m in dict.fromkeys(wanted):
+    wanted = list(dict.fromkeys(auto_method(r["kind"], binary, nr) if m == "auto" else m for m in methods))
+    for m in wanted:
         if m not in _APPLIES[r["kind"]] + (("z",) if binary else ()):
             raise ValueError(f"method {m!r} does not apply to {r['kind']}{' binary' if binary else ''} column {col!r}: "
                              f"use one of {_APPLIES[r['kind']] + (('z',) if binary else ())}, or method='auto'")
@@ -301,7 +305,7 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
                                 "cannot be compared (see the missing-rate row)", {"n_reference": nr, "n_current": nc},
                                 "warning" if nr == nc == 0 else "error", _CAT))
         return rows + [dict(column=col, method=m, statistic=math.nan, p_value=math.nan, effect_size=math.nan,
-                            threshold=thr[m], drifted=None) for m in dict.fromkeys(wanted)], findings
+                            threshold=thr[m], drifted=None) for m in wanted], findings
     if min(nr, nc) < TINY:
         findings.append(Finding(f"{_CHECK}.tiny", str(col), f"only {min(nr, nc)} non-missing rows in "
             f"{'reference' if nr < nc else 'current'}: the tests have little power, so 'no drift' means little here",

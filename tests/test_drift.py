@@ -213,3 +213,9 @@ def test_same_data_is_not_drift_and_plot():
     assert rep.ok and rep.drifted == [] and rep.figures == {}
     fig = drift_report(GOOD, GOOD.assign(x=GOOD.x + 50), figures=True).figures["x"]
     assert fig.axes[0].get_title().startswith("x: drifted")
+
+
+def test_auto_in_a_list_is_not_computed_twice():
+    rng = np.random.default_rng(3)
+    r, c = pd.DataFrame({"x": rng.normal(0, 1, 2_000)}), pd.DataFrame({"x": rng.normal(0, 1, 2_000)})
+    assert drift_report(r, c, method=["auto", "wasserstein", "ks"]).table.method.tolist() == ["wasserstein", "ks"]
