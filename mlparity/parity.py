@@ -15,7 +15,7 @@ from .core import Finding, Report
 # %% auto #0
 __all__ = ['ParityReport', 'compare_frames', 'assert_parity', 'compare_functions']
 
-# %% ../nbs/04_parity.ipynb #b6d754d5
+# %% ../nbs/04_parity.ipynb #64a363bf
 def _as_key(key)->list[str]:
     "`key` as a non-empty list of column names."
     if isinstance(key, str) or not isinstance(key, Iterable): keys = [key]
@@ -44,7 +44,7 @@ def _prepare(df, keys:list[str], side:str)->pd.DataFrame:
             raise KeyError(f"key column {k!r} missing from {side} (columns: {_cols_repr(df)}; index names: {list(df.index.names)})")
     return df
 
-# %% ../nbs/04_parity.ipynb #338d0989
+# %% ../nbs/04_parity.ipynb #1a25df21
 def _key_kind(s:pd.Series)->str:
     "A coarse type of key column `s`: 'number', 'string', 'datetime', 'bool' or 'other'."
     dt = s.dtype
@@ -102,7 +102,7 @@ def _key_arrays(off:pd.DataFrame, on:pd.DataFrame, keys:list[str])->tuple[pd.Ind
     if len(keys) == 1: return pd.Index(off_cols[0], name=keys[0]), pd.Index(on_cols[0], name=keys[0]), findings
     return pd.MultiIndex.from_arrays(off_cols, names=keys), pd.MultiIndex.from_arrays(on_cols, names=keys), findings
 
-# %% ../nbs/04_parity.ipynb #d60ff122
+# %% ../nbs/04_parity.ipynb #936ede0a
 def _check_unique(idx:pd.Index, side:str, keys:list[str]):
     if idx.is_unique: return
     dup = idx[idx.duplicated()].unique()
@@ -119,7 +119,7 @@ def _plain(v):
     if isinstance(v, np.generic): return v.item()
     return v
 
-# %% ../nbs/04_parity.ipynb #00af7ab3
+# %% ../nbs/04_parity.ipynb #2ef98a67
 def _value_kind(s:pd.Series)->str:
     "How a feature column is compared: 'number', 'bool', 'datetime', 'timedelta', 'string' or 'object'."
     dt = s.dtype
@@ -146,7 +146,7 @@ def _comparable(ka:str, kb:str)->str|None:
     if "object" in (ka, kb) or "empty" in (ka, kb): return "exact"
     return None
 
-# %% ../nbs/04_parity.ipynb #35d2c2f5
+# %% ../nbs/04_parity.ipynb #7ac6b140
 def _numbers(s:pd.Series)->np.ndarray:
     if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
     if s.dtype == object: s = pd.to_numeric(s)
@@ -183,7 +183,7 @@ def _eq_objects(a:np.ndarray, b:np.ndarray)->np.ndarray:
         except Exception: out[i] = False
     return out
 
-# %% ../nbs/04_parity.ipynb #fbb695ac
+# %% ../nbs/04_parity.ipynb #9c418cdd
 def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)->tuple[np.ndarray, dict]:
     "Boolean mask of mismatching positions between aligned `a` and `b`, and numeric statistics of the differences."
     stats = {"max_abs_diff": np.nan, "max_rel_diff": np.nan, "median_ratio": np.nan}
@@ -219,7 +219,7 @@ def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)
         if len(d): stats["max_abs_diff"] = float(d.max()) / (1e9 if a.dtype.kind == "M" else 1e9)
     return ~eq, stats
 
-# %% ../nbs/04_parity.ipynb #8611435a
+# %% ../nbs/04_parity.ipynb #815a4e59
 _SUMMARY_COLUMNS = ["feature", "status", "rows", "mismatches", "mismatch_rate", "max_abs_diff", "max_rel_diff",
                     "offline_dtype", "online_dtype"]
 
@@ -272,7 +272,7 @@ class ParityReport(Report):
         if not self.ok: raise AssertionError(self.assertion_message())
         return self
 
-# %% ../nbs/04_parity.ipynb #7de3eb5f
+# %% ../nbs/04_parity.ipynb #44283ce1
 def _fmt(x)->str:
     if isinstance(x, (float, np.floating)): return f"{x:.6g}"
     return repr(_plain(x))
@@ -295,7 +295,7 @@ def _smallest(idx:pd.Index, n:int)->np.ndarray:
         return part[np.argsort(vals[part], kind="stable")]
     return np.asarray(idx.argsort())[:n]
 
-# %% ../nbs/04_parity.ipynb #faa7b4c4
+# %% ../nbs/04_parity.ipynb #44406b33
 def compare_frames(offline:pd.DataFrame,   # features as computed for training (one row per key)
                    online:pd.DataFrame,    # features as computed at serving time (one row per key)
                    key:str|list[str],      # entity column(s) to join on; index levels of that name work too
@@ -425,7 +425,7 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
     one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
     return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
 
-# %% ../nbs/04_parity.ipynb #e630b5f1
+# %% ../nbs/04_parity.ipynb #3ee5601a
 def assert_parity(offline:pd.DataFrame,  # features as computed for training
                   online:pd.DataFrame,   # features as computed at serving time
                   key:str|list[str],     # entity column(s) to join on
@@ -435,7 +435,7 @@ def assert_parity(offline:pd.DataFrame,  # features as computed for training
     __tracebackhide__ = True
     return compare_frames(offline, online, key, **kwargs).assert_ok()
 
-# %% ../nbs/04_parity.ipynb #bd57baff
+# %% ../nbs/04_parity.ipynb #cf6c1e44
 def _fn_name(fn)->str: return getattr(fn, "__name__", None) or type(fn).__name__
 
 def _output_rows(out, fn_name:str, label, case_keys:dict)->tuple[list[dict], list[str]]:
