@@ -304,6 +304,7 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
                    rtol:float=1e-9,        # relative tolerance for numeric features
                    atol:float=0.0,         # absolute tolerance for numeric features
                    max_examples:int=5,     # example mismatching rows kept per feature
+                   missing_keys:str="error",  # severity of keys found on one side only: "error", "warning" or "info"
                    sides:tuple[str,str]=("offline", "online"),  # names for the two sides in messages
                    title:str="feature parity",  # a heading for the report
                   )->ParityReport:
@@ -311,6 +312,8 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
     keys = _as_key(key)
     s_off, s_on = sides
     if s_off == s_on: raise ValueError(f"`sides` must be two different names, got {sides}")
+    if missing_keys not in ("error", "warning", "info"):
+        raise ValueError(f"missing_keys must be 'error', 'warning' or 'info', got {missing_keys!r}")
     if rtol < 0 or atol < 0 or not (math.isfinite(rtol) and math.isfinite(atol)):
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)
@@ -349,7 +352,7 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
             ex = sub[_smallest(sub, max(max_examples, 1))]
             shown = [_plain(v) for v in ex]
             findings.append(Finding("parity.keys", side, f"{k} of {len(idx)} key(s) are only in {side}, e.g. {shown}",
-                                    {"count": k, "examples": shown}, "error", "data_dependencies"))
+                                    {"count": k, "examples": shown}, missing_keys, "data_dependencies"))
             kf = _key_frame(ex, keys); kf.insert(0, "only_in", side); one_sided.append(kf)
     if len(off) and len(on) and n == 0:
         findings.append(Finding("parity.rows", "key", f"no key appears in both {s_off} and {s_on}: there is nothing to compare",

@@ -88,6 +88,14 @@ def test_key_in_index_and_multi_key():
     assert rep.examples[[K, "day", "offline", "online"]].values.tolist() == [[2, "a", 3.0, 9.0]]
 
 
+def test_missing_keys_severity():
+    off, on = pd.DataFrame({K: [1, 2], "f": [1.0, 2.0]}), pd.DataFrame({K: [2], "f": [2.0]})
+    assert not compare_frames(off, on, K).ok
+    rep = compare_frames(off, on, K, missing_keys="warning")
+    assert rep.ok and [f.check for f in rep.warnings] == ["parity.keys"]
+    with pytest.raises(ValueError, match="missing_keys must be"): compare_frames(off, on, K, missing_keys="fatal")
+
+
 def test_input_checks():
     df = pd.DataFrame({K: [1], "f": [1.0]})
     with pytest.raises(TypeError, match="offline must be a pandas DataFrame, got dict"): compare_frames({K: [1]}, df, K)
@@ -128,19 +136,23 @@ FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
 @st.composite
-def feature_frames(draw):
-    "A feature table: unique integer keys in random order, 1-4 float features with NaN and inf, and a shuffled copy."
+def feature_frames(draw, mixed:bool=False):
+    "A feature table: unique integer keys, 1-4 float features with NaN and inf (plus int, str, bool ones when `mixed`), and a shuffled copy."
     n = draw(st.integers(1, 30))
     keys = draw(st.lists(st.integers(-10**6, 10**6), min_size=n, max_size=n, unique=True))
     n_feat = draw(st.integers(1, 4))
     cols = {f"f{j}": draw(st.lists(FLOATS, min_size=n, max_size=n)) for j in range(n_feat)}
+    if mixed:
+        cols["count"] = draw(st.lists(st.integers(-10**9, 10**9), min_size=n, max_size=n))
+        cols["segment"] = draw(st.lists(st.text(max_size=5), min_size=n, max_size=n))
+        cols["active"] = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     df = pd.DataFrame({K: keys, **cols})
     perm = draw(st.permutations(range(n)))
     return df, df.iloc[list(perm)].reset_index(drop=True)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(feature_frames())
+@given(feature_frames(mixed=True))
 def test_identical_inputs_are_ok(frames):
     off, on = frames
     rep = compare_frames(off, on, K)
@@ -148,15 +160,18 @@ def test_identical_inputs_are_ok(frames):
     assert (rep.summary["mismatches"] == 0).all()
 
 
-def _perturb(v:float)->float:
-    "A value that differs from `v` beyond any default tolerance (NaN for a number, a number for NaN or inf)."
+def _perturb(v):
+    "A value that differs from `v` beyond any default tolerance, of the same type."
+    if isinstance(v, (bool, np.bool_)): return not v
+    if isinstance(v, str): return v + "x"
+    if isinstance(v, (int, np.integer)): return int(v) + 1
     if np.isnan(v): return 0.0
     if np.isinf(v): return -v
     return v + max(1.0, abs(v)) if abs(v) < 1e300 else np.nan
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(feature_frames(), st.data())
+@given(feature_frames(mixed=True), st.data())
 def test_one_perturbed_value_is_one_mismatch(frames, data):
     off, on = frames
     on = on.copy()
