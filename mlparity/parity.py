@@ -428,7 +428,7 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
     one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
     return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
 
-# %% ../nbs/04_parity.ipynb #3ee5601a
+# %% ../nbs/04_parity.ipynb #85937c32
 def assert_parity(offline:pd.DataFrame,  # features as computed for training
                   online:pd.DataFrame,   # features as computed at serving time
                   key:str|list[str],     # entity column(s) to join on
@@ -438,7 +438,7 @@ def assert_parity(offline:pd.DataFrame,  # features as computed for training
     __tracebackhide__ = True
     return compare_frames(offline, online, key, **kwargs).assert_ok()
 
-# %% ../nbs/04_parity.ipynb #cf6c1e44
+# %% ../nbs/04_parity.ipynb #38fd33b1
 def _fn_name(fn)->str: return getattr(fn, "__name__", None) or type(fn).__name__
 
 def _output_rows(out, fn_name:str, label, case_keys:dict)->tuple[list[dict], list[str]]:
