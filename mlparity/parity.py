@@ -451,7 +451,7 @@ def _output_rows(out, fn_name:str, label, case_keys:dict)->tuple[list[dict], lis
         if len(names) == out.index.nlevels: df = out.reset_index()
         else: df, names = out.reset_index(drop=True).rename_axis("row").reset_index(), ["row"]
         return [{**case_keys, **r} for r in df.to_dict("records")], names
-    raise TypeError(f"{fn_name} returned a {type(out).__name__} for case {label!r}: "
+    raise TypeError(f"{fn_name} returned {type(out).__name__} for case {label!r}: "
                     "return a dict of feature -> value, a Series or a DataFrame")
 
 def _cases(cases, key)->tuple[list[str], list[tuple[Any, dict, tuple, dict]]]:

@@ -123,7 +123,7 @@ def test_compare_functions_cases():
     assert rep.failing == ["sq"] and rep.examples["case"].tolist() == [2]
     named = compare_functions(f, f, {"small": {"x": 1}, "big": {"x": 10}})
     assert named.ok
-    with pytest.raises(TypeError, match="returned a int"): compare_functions(lambda x: 1, f, [{"x": 1}])
+    with pytest.raises(TypeError, match="returned int for case 0"): compare_functions(lambda x: 1, f, [{"x": 1}])
     with pytest.raises(ValueError, match="cases is empty"): compare_functions(f, g, [])
     frame_out = compare_functions(lambda: pd.DataFrame({"a": [1, 2]}, index=pd.Index([5, 6], name="id")),
                                   lambda: pd.DataFrame({"a": [1, 3]}, index=pd.Index([5, 6], name="id")), [{}])
