@@ -196,7 +196,8 @@ def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)
             diff = np.abs(fa - fb)
             scale = np.maximum(np.abs(fa), np.abs(fb))
             bad = ~same
-            if rtol or atol: bad &= ~((diff <= atol + rtol * scale) & np.isfinite(diff))
+            exact = a.dtype.kind in "iu" and b.dtype.kind in "iu"       # integers have no rounding to forgive
+            if (rtol or atol) and not exact: bad &= ~((diff <= atol + rtol * scale) & np.isfinite(diff))
             if bad.any():
                 fin = bad & np.isfinite(diff)
                 if fin.any():

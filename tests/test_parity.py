@@ -36,6 +36,7 @@ BAD_INPUTS = [
     ("NaN vs number", {K: [1, 2], "f": [np.nan, 1.0]}, {K: [1, 2], "f": [0.0, 1.0]}, ("FAILED", {"parity.values"})),
     ("inf vs -inf", {K: [1], "f": [np.inf]}, {K: [1], "f": [-np.inf]}, ("FAILED", {"parity.values"})),
     ("inf vs finite", {K: [1], "f": [np.inf]}, {K: [1], "f": [1e308]}, ("FAILED", {"parity.values"})),
+    ("large integers one apart (exact)", {K: [1], "f": [999_999_999]}, {K: [1], "f": [1_000_000_000]}, ("FAILED", {"parity.values"})),
     ("1 vs 1.0", {K: [1], "f": [1]}, {K: [1], "f": [1.0]}, ("OK with 1 warning", set())),
     ("bool vs int", {K: [1, 2], "f": [True, False]}, {K: [1, 2], "f": [1, 0]}, ("OK with 1 warning", set())),
     ("bool vs bool, one differs", {K: [1, 2], "f": [True, False]}, {K: [1, 2], "f": [True, True]}, ("FAILED", {"parity.values"})),
