@@ -106,4 +106,5 @@ d = { 'settings': { 'branch': 'main',
                                  'mlparity.recsys.per_user_metrics': ('recsys.html#per_user_metrics', 'mlparity/recsys.py'),
                                  'mlparity.recsys.precision_at_k': ('recsys.html#precision_at_k', 'mlparity/recsys.py'),
                                  'mlparity.recsys.recall_at_k': ('recsys.html#recall_at_k', 'mlparity/recsys.py'),
-                                 'mlparity.recsys.recommendation_metrics': ('recsys.html#recommendation_metrics', 'mlparity/recsys.py')}}}
+                                 'mlparity.recsys.recommendation_metrics': ('recsys.html#recommendation_metrics', 'mlparity/recsys.py'),
+                                 'mlparity.recsys.replay_split': ('recsys.html#replay_split', 'mlparity/recsys.py')}}}
