@@ -73,6 +73,12 @@ def test_bad_inputs(name, off, on, expected):
         assert {f.check for f in rep.errors} == detail, str(rep)
 
 
+def test_timestamp_differences_in_seconds():
+    off = pd.DataFrame({K: [1, 2], "t": TS})
+    rep = compare_frames(off, off.assign(t=TS + pd.Timedelta(hours=[0, 2])), K)
+    assert rep.summary.set_index("feature").loc["t", ["mismatches", "max_abs_diff"]].tolist() == [1, 7200.0]
+
+
 def test_non_unique_index_and_shuffled_rows():
     off = pd.DataFrame({K: [1, 2, 3], "f": [1.0, 2.0, 3.0]}, index=[0, 0, 0])
     on = pd.DataFrame({K: [3, 1, 2], "f": [3.0, 1.0, 2.5]}, index=[9, 9, 9])
