@@ -75,7 +75,7 @@ def test_bad_inputs(name, off, on, expected):
 
 def test_timestamp_differences_in_seconds():
     off = pd.DataFrame({K: [1, 2], "t": TS})
-    rep = compare_frames(off, off.assign(t=TS + pd.Timedelta(hours=[0, 2])), K)
+    rep = compare_frames(off, off.assign(t=TS + pd.to_timedelta([0, 2], unit="h")), K)
     assert rep.summary.set_index("feature").loc["t", ["mismatches", "max_abs_diff"]].tolist() == [1, 7200.0]
 
 
