@@ -1,0 +1,75 @@
+"""Benchmark `mlparity.parity.compare_frames` against a bare `merge` + `np.isclose` on the same data, in the same run.
+
+    python benchmarks/bench_parity.py           # 1,000,000 keys x 10 float features, shuffled row order
+    python benchmarks/bench_parity.py --quick   # 100,000 keys (a smoke run)
+
+Targets: compare_frames time <= 2x the baseline; peak memory traced during compare_frames <= 3x the two inputs.
+"""
+from __future__ import annotations
+import argparse, gc, time, tracemalloc
+import numpy as np
+import pandas as pd
+from mlparity.parity import compare_frames
+
+
+def make(n:int, n_features:int=10, seed:int=0)->tuple[pd.DataFrame, pd.DataFrame]:
+    "Two feature tables on the same `n` keys, the second shuffled, with one value in a thousand perturbed."
+    rng = np.random.default_rng(seed)
+    feats = {f"f{i}": rng.normal(size=n) for i in range(n_features)}
+    offline = pd.DataFrame({"user_id": np.arange(n, dtype=np.int64), **feats})
+    perm = rng.permutation(n)
+    online = offline.iloc[perm].reset_index(drop=True)
+    bad = rng.choice(n, size=n // 1000, replace=False)
+    online.loc[bad, "f3"] += 1.0
+    return offline, online
+
+
+def baseline(offline:pd.DataFrame, online:pd.DataFrame, rtol:float=1e-9)->dict:
+    "What a hand-written parity check does: one merge, then `np.isclose` per feature."
+    m = offline.merge(online, on="user_id", how="inner", suffixes=("_off", "_on"))
+    feats = [c for c in offline.columns if c != "user_id"]
+    return {c: int((~np.isclose(m[f"{c}_off"].to_numpy(), m[f"{c}_on"].to_numpy(), rtol=rtol, atol=0.0, equal_nan=True)).sum())
+            for c in feats}
+
+
+def timed(fn, repeat:int)->float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect(); t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peak(fn)->int:
+    gc.collect(); tracemalloc.start(); tracemalloc.reset_peak()
+    try: fn(); return tracemalloc.get_traced_memory()[1]
+    finally: tracemalloc.stop()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="100,000 keys instead of 1,000,000")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args(argv)
+    n = 100_000 if a.quick else 1_000_000
+    offline, online = make(n)
+    inputs = offline.memory_usage(deep=True).sum() + online.memory_usage(deep=True).sum()
+    rep = compare_frames(offline, online, "user_id")
+    want = baseline(offline, online)
+    got = dict(zip(rep.summary["feature"], rep.summary["mismatches"]))
+    assert got == want, f"compare_frames and the baseline disagree: {got} vs {want}"
+    t_base = timed(lambda: baseline(offline, online), a.repeat)
+    t_ours = timed(lambda: compare_frames(offline, online, "user_id"), a.repeat)
+    m_base = peak(lambda: baseline(offline, online))
+    m_ours = peak(lambda: compare_frames(offline, online, "user_id"))
+    mb = lambda b: f"{b / 2**20:.0f} MB"
+    rows = [("merge + np.isclose (baseline)", f"{t_base:.3f} s", "1.00", mb(m_base), f"{m_base / inputs:.2f}"),
+            ("compare_frames", f"{t_ours:.3f} s", f"{t_ours / t_base:.2f}", mb(m_ours), f"{m_ours / inputs:.2f}")]
+    print(f"{n:,} keys x 10 float features, shuffled; inputs {mb(inputs)}; best of {a.repeat}; "
+          f"{got['f3']} mismatches found in f3")
+    print(pd.DataFrame(rows, columns=["method", "time", "time ratio", "peak traced memory", "peak / inputs"]).to_string(index=False))
+    ok_t, ok_m = t_ours <= 2 * t_base, m_ours <= 3 * inputs
+    print(f"time target (<= 2x baseline): {'met' if ok_t else 'MISSED'}; memory target (<= 3x inputs): {'met' if ok_m else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__": raise SystemExit(main())
