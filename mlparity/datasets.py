@@ -109,6 +109,7 @@ def make_novatech(n_users:int=2000,          # number of users (ids 0..n_users-1
                   one_purchase_share:float=0.08,  # share of users who buy exactly once
                   taste:float=0.8,           # share of a segment's purchases in its two favourite categories
                   zipf_a:float=1.1,          # popularity exponent within a category: weight = rank ** -zipf_a
+                  product_taste:float=1.0,   # lognormal sigma of each segment's liking for each product (0: all agree)
                   spend_sigma:float=0.25,    # lognormal sigma of the amount around price x basket factor
                  )->NovaTech:
     "Generate the NovaTech world of `n_users` users and `n_products` products buying for `days` days from `start`."
@@ -118,13 +119,15 @@ def make_novatech(n_users:int=2000,          # number of users (ids 0..n_users-1
             ("cycle_days", cycle_days, 0, None, False, True), ("gap_shape", gap_shape, 0, None, False, True),
             ("cycle_spread", cycle_spread, 0, 2, False, False), ("one_purchase_share", one_purchase_share, 0, 1, False, False),
             ("taste", taste, 0, 1, False, False), ("zipf_a", zipf_a, 0, 5, False, False),
+            ("product_taste", product_taste, 0, 3, False, False),
             ("spend_sigma", spend_sigma, 0, 2, False, False)]:
         _check_knob(k, v, lo, hi, integer, lo_open)
     try: t0 = pd.Timestamp(start)
     except (ValueError, TypeError) as e: raise ValueError(f"make_novatech: `start` must be a date like '2024-01-01', got {start!r}") from e
     params = dict(n_users=n_users, n_products=n_products, start=str(t0.date()), days=days, seed=seed,
                   n_segments=n_segments, cycle_days=cycle_days, gap_shape=gap_shape, cycle_spread=cycle_spread,
-                  one_purchase_share=one_purchase_share, taste=taste, zipf_a=zipf_a, spend_sigma=spend_sigma)
+                  one_purchase_share=one_purchase_share, taste=taste, zipf_a=zipf_a, product_taste=product_taste,
+                  spend_sigma=spend_sigma)
     rng = np.random.default_rng(seed)
     segments, pref = _make_segments(rng, n_segments, taste)
     products, pcat, weight = _make_products(rng, n_products, zipf_a)
@@ -137,24 +140,32 @@ def make_novatech(n_users:int=2000,          # number of users (ids 0..n_users-1
                           "cycle_days": ucycle, "one_purchase": one})
     uid, t = _purchase_times(rng, ucycle, one, days, gap_shape)
     n, seg = uid.size, useg[uid]
-    # category from the segment's taste, then product by popularity within the category
+    # category from the segment's taste, then product by popularity x the segment's affinity within the category
     cdf = np.cumsum(pref, axis=1)
-    cat = np.minimum((rng.random(n)[:, None] > cdf[seg]).sum(axis=1), len(CATEGORIES) - 1)
+    nc = len(CATEGORIES)
+    cat = np.minimum((rng.random(n)[:, None] > cdf[seg]).sum(axis=1), nc - 1)
+    affinity = rng.lognormal(0.0, product_taste, (n_segments, n_products)) if product_taste > 0 else np.ones((n_segments, n_products))
     prod = np.empty(n, dtype=np.int64)
-    for c in range(len(CATEGORIES)):
-        idx, sel = np.flatnonzero(pcat == c), np.flatnonzero(cat == c)
-        cw = np.cumsum(weight[idx]); cw /= cw[-1]
-        prod[sel] = idx[np.minimum(np.searchsorted(cw, rng.random(sel.size)), idx.size - 1)]
+    group = seg * nc + cat
+    order = np.argsort(group, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=n_segments * nc))])
+    u = rng.random(n)
+    for gi in np.flatnonzero(np.diff(bounds)):
+        sg, c = divmod(gi, nc)
+        idx, sel = np.flatnonzero(pcat == c), order[bounds[gi]:bounds[gi + 1]]
+        cw = np.cumsum(weight[idx] * affinity[sg, idx]); cw /= cw[-1]
+        prod[sel] = idx[np.minimum(np.searchsorted(cw, u[sel]), idx.size - 1)]
     s = segments
     amount = np.round(products["price"].to_numpy()[prod] * s["basket_factor"].to_numpy()[seg]
                       * rng.lognormal(0.0, spend_sigma, n), 2)
     session = 10 + np.round(s["session_seconds"].to_numpy()[seg] * rng.lognormal(0.0, 0.35, n)).astype(np.int64)
     views = 1 + rng.poisson(session / s["seconds_per_page"].to_numpy()[seg]).astype(np.int64)
-    when = (t0 + pd.to_timedelta(np.floor(t * 86400).astype(np.int64), unit="s")).astype("datetime64[ns]")
-    interactions = pd.DataFrame({"user_id": uid.astype(np.int64), "product_id": prod, "purchase_date": when,
-                                 "purchase_amount": amount, "category": pd.Categorical.from_codes(cat, CATEGORIES),
-                                 "session_duration": session, "page_views": views})
-    interactions = interactions.sort_values(["purchase_date", "user_id"], kind="stable", ignore_index=True)
+    tsec = np.floor(t * 86400).astype(np.int64)
+    o = np.argsort(tsec, kind="stable")   # time order; `uid` is ascending, so ties stay in user order
+    when = np.datetime64(t0.to_datetime64(), "ns") + tsec[o].astype("timedelta64[s]")
+    interactions = pd.DataFrame({"user_id": uid[o].astype(np.int64), "product_id": prod[o], "purchase_date": when,
+                                 "purchase_amount": amount[o], "category": pd.Categorical.from_codes(cat[o], CATEGORIES),
+                                 "session_duration": session[o], "page_views": views[o]})
     return NovaTech(users, products, interactions, segments, params)
 
 # %% ../nbs/01_datasets.ipynb #a321d76f

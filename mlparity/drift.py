@@ -19,7 +19,7 @@ __all__ = ['PSI_EPS', 'METHODS', 'THRESHOLDS', 'P_VALUE_METHODS', 'AUTO_LARGE', 
            'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v', 'two_proportion_z',
            'auto_method', 'DriftReport', 'drift_report']
 
-# %% ../nbs/14_drift.ipynb #3bdef6f8
+# %% ../nbs/14_drift.ipynb #64b4b984
 def _column_kind(s:pd.Series, name, side:str)->str:
     "'numeric' or 'categorical' for the values of `s` (column `name` of `side`), or a clear TypeError."
     if pd.api.types.is_bool_dtype(s.dtype): return "categorical"
@@ -48,7 +48,7 @@ def _summarise(s:pd.Series, name, side:str)->dict:
     return dict(kind=kind, n=len(s), n_missing=int(s.isna().sum()),
                 counts={str(k): int(c) for k, c in sorted(counts.items())})
 
-# %% ../nbs/14_drift.ipynb #a5c2fce9
+# %% ../nbs/14_drift.ipynb #9bc1dd5f
 class Profile:
     "Mergeable per-column summaries of a frame: all that `drift_report` needs, without the rows."
     def __init__(self, columns:dict): self.columns = dict(columns)   # name -> summary dict
@@ -74,7 +74,7 @@ class Profile:
         cols = ", ".join(f"{c} ({s['kind']})" for c, s in self.columns.items())
         return f"<Profile of {self.n_rows} rows: {cols}>"
 
-# %% ../nbs/14_drift.ipynb #52a94e94
+# %% ../nbs/14_drift.ipynb #b78778d6
 def _merge_summaries(c, a:dict, b:dict)->dict:
     if a["kind"] != b["kind"]:
         raise TypeError(f"column {c!r} is {a['kind']} in one profile and {b['kind']} in the other: cast the partitions alike")
@@ -91,17 +91,21 @@ def _merge(self:Profile, other:Profile)->Profile:
     return Profile({c: _merge_summaries(c, s, other.columns[c]) for c, s in self.columns.items()})
 Profile.merge = _merge
 
-# %% ../nbs/14_drift.ipynb #6268ef95
+# %% ../nbs/14_drift.ipynb #6f37eb57
 _FORMAT = "mlparity.drift.Profile/1"
 
-def _save(self:Profile, path)->None:
+def _save(self:Profile,
+          path,   # the file to write, e.g. "reference.npz"
+         )->None:
     "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
     meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k != "values"}}
                                            for c, s in self.columns.items()]}
     arrays = {f"values_{i}": s["values"] for i, s in enumerate(self.columns.values()) if s["kind"] == "numeric"}
     with open(path, "wb") as f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
 
-def _load(cls, path)->Profile:
+def _load(cls,
+          path,   # a file written by `Profile.save`
+         )->Profile:
     "Read a profile written by `Profile.save` from `path`."
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
@@ -114,15 +118,15 @@ def _load(cls, path)->Profile:
     return cls(cols)
 Profile.save, Profile.load = _save, classmethod(_load)
 
-# %% ../nbs/14_drift.ipynb #19fa09d5
+# %% ../nbs/14_drift.ipynb #76903cdc
 def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[float, float]:
     "Two-sided two-sample KS statistic and p-value of sorted samples `a`, `b`, as `scipy.stats.ks_2samp` computes them."
     n1, n2 = len(a), len(b)
     c = _cross(a, b, cache)
-    i = np.arange(1, n1 + 1, dtype=np.int64)
-    up = i * n2 - c["R"] * n1                  # n1*n2*(F_a - F_b) at each value of a: where the max is
-    j = np.arange(1, n2 + 1, dtype=np.int64)
-    down = c["a_le_b"] * n2 - j * n1           # ... and at each value of b: where the min is
+    up = np.arange(n2, n2 * (n1 + 1), n2, dtype=np.int64)   # n1*n2*(F_a - F_b) at each value of a: where the max is
+    up -= np.multiply(c["R"], n1, dtype=np.int64)
+    down = np.multiply(c["a_le_b"], n2, dtype=np.int64)      # ... and at each value of b: where the min is
+    down -= np.arange(n1, n1 * (n2 + 1), n1, dtype=np.int64)
     iu, idn = int(up.argmax()), int(down.argmin())
     d_up = max((iu + 1) / n1 - c["R"][iu] / n2, 0.0) if up[iu] > 0 else 0.0
     d_dn = min(max(-(c["a_le_b"][idn] / n1 - (idn + 1) / n2), 0.0), 1.0) if down[idn] < 0 else 0.0
@@ -135,8 +139,8 @@ def _cross(a, b, cache):
     n2 = len(b)
     L = np.searchsorted(b, a, "left")                         # number of b strictly below each a
     a_le_b = np.cumsum(np.bincount(L, minlength=n2 + 1)[:n2])  # number of a <= each b (a_i <= b_j iff L_i <= j)
-    shared = (L < n2) & (b[np.minimum(L, n2 - 1)] == a)       # values present in both samples
-    R = np.searchsorted(b, a, "right") if shared.any() else L  # number of b <= each a
+    shared = (np.take(b, L, mode="clip") == a).any()          # a value present in both samples (L = n2: b[-1] < a)
+    R = np.searchsorted(b, a, "right") if shared else L        # number of b <= each a
     out = dict(L=L, R=R, a_le_b=a_le_b)
     if cache is not None: cache.update(out)
     return out
@@ -150,10 +154,11 @@ def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
             with np.errstate(all="ignore"):
                 ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
             if ok: return float(d_exact), float(np.clip(p, 0, 1))
+            d = d_exact                                  # scipy keeps the rounded statistic when it falls back
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return float(d), float(np.clip(stats.distributions.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
-# %% ../nbs/14_drift.ipynb #90e4e124
+# %% ../nbs/14_drift.ipynb #cde2f696
 def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
     "1-Wasserstein distance between sorted samples `a` and `b`, as `scipy.stats.wasserstein_distance` computes it."
     n1, n2 = len(a), len(b)
@@ -167,7 +172,7 @@ def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
     diff[pb] = c["a_le_b"] * n2 - np.arange(1, n2 + 1) * n1
     return float(np.dot(np.abs(diff[:-1]).astype(np.float64), np.diff(merged)) / (n1 * n2))
 
-# %% ../nbs/14_drift.ipynb #35d6935e
+# %% ../nbs/14_drift.ipynb #99250caa
 PSI_EPS = 1e-4   # share given to an empty bin in PSI, as Evidently does, so that log(0) never happens
 
 def _quantile_counts(a:np.ndarray, b:np.ndarray, bins:int=10)->tuple[np.ndarray, np.ndarray]:
@@ -187,7 +192,7 @@ def js_distance(ref_counts, cur_counts)->float:
     p, q = (np.asarray(x, float) / np.sum(x) for x in (ref_counts, cur_counts))
     return float(jensenshannon(p, q, base=2))
 
-# %% ../nbs/14_drift.ipynb #a9a027af
+# %% ../nbs/14_drift.ipynb #4039bba5
 def chi2_cramers_v(ref_counts, cur_counts)->tuple[float, float, float]:
     "Chi-square test of homogeneity on the 2 x k table of category counts: (chi2, p-value, Cramér's V)."
     t = np.array([ref_counts, cur_counts], dtype=float)
@@ -204,7 +209,7 @@ def two_proportion_z(x1:int, n1:int, x2:int, n2:int)->tuple[float, float]:
     z = (p2 - p1) / se
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
-# %% ../nbs/14_drift.ipynb #d34b094e
+# %% ../nbs/14_drift.ipynb #6e902674
 METHODS = ("ks", "wasserstein", "psi", "js", "chi2", "z")
 THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "z": 0.05,          # p-value methods: drifted when p_value < threshold
               "wasserstein": 0.1, "psi": 0.1, "js": 0.1,     # distances: drifted when statistic >= threshold
@@ -223,7 +228,7 @@ def auto_method(kind:str,        # "numeric" or "categorical"
     if kind == "numeric": return "ks" if n_reference < AUTO_LARGE else "wasserstein"
     return "chi2" if n_reference < AUTO_LARGE else "js"
 
-# %% ../nbs/14_drift.ipynb #10ba7633
+# %% ../nbs/14_drift.ipynb #609813bc
 def _distinct(s:dict, k:int=3)->list:
     "Up to `k` distinct non-missing values of a summary (enough to tell a binary column), found by binary search."
     if s["kind"] == "categorical": return list(s["counts"])[:k]
@@ -240,7 +245,7 @@ def _binary_counts(r:dict, c:dict, values)->tuple[int, int, str]:
         return count(r["values"]), count(c["values"]), f"{pos:g}"
     return r["counts"].get(pos, 0), c["counts"].get(pos, 0), pos
 
-# %% ../nbs/14_drift.ipynb #4818ff5d
+# %% ../nbs/14_drift.ipynb #d3fa5b9d
 TABLE_COLUMNS = ["column", "method", "statistic", "p_value", "effect_size", "threshold", "drifted"]
 _CHECK, _CAT = "drift", "model_staleness"
 
@@ -274,7 +279,7 @@ def _missing_row(col, r, c, thr):
     return dict(column=col, method="missing", statistic=cr - rr, p_value=p, effect_size=abs(cr - rr), threshold=thr,
                 drifted=bool(abs(cr - rr) >= thr and p < THRESHOLDS["z"]))
 
-# %% ../nbs/14_drift.ipynb #e3d28b73
+# %% ../nbs/14_drift.ipynb #1807aced
 def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
     "Rows of the drift table and findings for column `col`, from its reference and current summaries `r`, `c`."
     if r["kind"] != c["kind"]:
@@ -289,8 +294,8 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
     nr, nc = r["n"] - r["n_missing"], c["n"] - c["n_missing"]
     values = sorted(set(_distinct(r)) | set(_distinct(c)), key=str)
     binary = 0 < len(values) <= 2
-    wanted = [auto_method(r["kind"], binary, nr) if m == "auto" else m for m in methods]
-    for m in dict.fromkeys(wanted):
+    wanted = list(dict.fromkeys(auto_method(r["kind"], binary, nr) if m == "auto" else m for m in methods))
+    for m in wanted:
         if m not in _APPLIES[r["kind"]] + (("z",) if binary else ()):
             raise ValueError(f"method {m!r} does not apply to {r['kind']}{' binary' if binary else ''} column {col!r}: "
                              f"use one of {_APPLIES[r['kind']] + (('z',) if binary else ())}, or method='auto'")
@@ -300,7 +305,7 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
                                 "cannot be compared (see the missing-rate row)", {"n_reference": nr, "n_current": nc},
                                 "warning" if nr == nc == 0 else "error", _CAT))
         return rows + [dict(column=col, method=m, statistic=math.nan, p_value=math.nan, effect_size=math.nan,
-                            threshold=thr[m], drifted=None) for m in dict.fromkeys(wanted)], findings
+                            threshold=thr[m], drifted=None) for m in wanted], findings
     if min(nr, nc) < TINY:
         findings.append(Finding(f"{_CHECK}.tiny", str(col), f"only {min(nr, nc)} non-missing rows in "
             f"{'reference' if nr < nc else 'current'}: the tests have little power, so 'no drift' means little here",
@@ -327,7 +332,7 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
                                     {k: row[k] for k in ("statistic", "p_value", "effect_size", "threshold")}, "error", _CAT))
     return rows, findings
 
-# %% ../nbs/14_drift.ipynb #7ef40951
+# %% ../nbs/14_drift.ipynb #b60b0788
 class DriftReport(Report):
     "A `Report` of drift between a reference and a current sample; `table` has one row per column and method."
     def __init__(self, findings, tables, reference:Profile, current:Profile, title="drift report"):
@@ -342,7 +347,7 @@ class DriftReport(Report):
         "Columns with at least one drifted row."
         return list(dict.fromkeys(self.table.loc[self.table["drifted"].fillna(False).astype(bool), "column"]))
 
-# %% ../nbs/14_drift.ipynb #959130ce
+# %% ../nbs/14_drift.ipynb #bc43ca9c
 def _to_profile(x, name, columns):
     if isinstance(x, Profile):
         absent = [c for c in columns if c not in x.columns] if columns is not None else []
@@ -386,13 +391,17 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     if figures: rep.figures = {c: rep.plot(c) for c in rep.drifted}
     return rep
 
-# %% ../nbs/14_drift.ipynb #d23805c6
-def _plot(self:DriftReport, column, bins:int=40):
+# %% ../nbs/14_drift.ipynb #9be4c587
+def _plot(self:DriftReport,
+          column,         # a column of the report
+          bins:int=40,    # equal-width bins over both samples' range (numeric columns)
+         ):
     "A figure of the reference and current distributions of `column`, titled with its verdict."
-    from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
     if column not in self.reference.columns: raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
     r, c = self.reference.columns[column], self.current.columns[column]
-    fig = Figure(figsize=(6.4, 3.6), dpi=80); ax = fig.subplots()
+    fig = plt.figure(figsize=(6.4, 3.6), dpi=80); plt.close(fig)   # not left open in pyplot: the caller shows it
+    ax = fig.subplots()
     if r["kind"] == "numeric":
         lo = min(x[0] for x in (r["values"], c["values"]) if len(x)); hi = max(x[-1] for x in (r["values"], c["values"]) if len(x))
         edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)

@@ -11,8 +11,8 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 # %% auto #0
-__all__ = ['NeighbourRecommender', 'PopularityRecommender', 'per_user_metrics', 'precision_at_k', 'recall_at_k', 'ndcg_at_k',
-           'hit_rate_at_k', 'catalog_coverage', 'gini', 'recommendation_metrics']
+__all__ = ['NeighbourRecommender', 'PopularityRecommender', 'replay_split', 'per_user_metrics', 'precision_at_k', 'recall_at_k',
+           'ndcg_at_k', 'hit_rate_at_k', 'catalog_coverage', 'gini', 'recommendation_metrics']
 
 # %% ../nbs/03_recsys.ipynb #372df95a
 def _frame(df, cols, what, fn, allow_empty=False):
@@ -206,7 +206,26 @@ class PopularityRecommender(NeighbourRecommender):
                             "product_id": self.product_ids_[o.ravel()], "score": s.ravel()})
         return rec[np.isfinite(rec["score"])].reset_index(drop=True)
 
-# %% ../nbs/03_recsys.ipynb #d7c976b4
+# %% ../nbs/03_recsys.ipynb #b9bbce83
+def replay_split(interactions:pd.DataFrame,       # purchases with user_id, product_id and purchase_date
+                 reference_date:str|pd.Timestamp,  # the replay's "now": train before it, score after it
+                 horizon_days:int=28,              # how long after `reference_date` purchases count as ground truth
+                 users=None,                       # score only these users (e.g. the index of the features); None: all
+                )->tuple[pd.DataFrame, pd.DataFrame]:
+    "Split `interactions` at `reference_date` into training purchases and the ground truth of the next `horizon_days`."
+    fn = "replay_split"
+    _frame(interactions, ["user_id", "product_id", "purchase_date"], "interactions", fn)
+    _check_k(horizon_days, fn, "horizon_days")
+    try: ref = pd.Timestamp(reference_date)
+    except (ValueError, TypeError) as e: raise ValueError(f"{fn}: `reference_date` must be a date, got {reference_date!r}") from e
+    when = interactions["purchase_date"]
+    train = interactions[when < ref]
+    future = interactions[(when >= ref) & (when < ref + pd.Timedelta(days=horizon_days))]
+    if users is not None: future = future[future["user_id"].isin(pd.Index(users))]
+    truth = future[["user_id", "product_id"]].drop_duplicates().reset_index(drop=True)
+    return train, truth
+
+# %% ../nbs/03_recsys.ipynb #250a62ce
 def _top_k_frame(recommendations, k, fn):
     "The top `k` rows per user of `recommendations`, with a 0-based `pos`, checked for duplicates."
     _frame(recommendations, ["user_id", "product_id"], "recommendations", fn)
@@ -224,7 +243,7 @@ def _truth_frame(ground_truth, fn):
     _frame(ground_truth, ["user_id", "product_id"], "ground_truth", fn)
     return ground_truth[["user_id", "product_id"]].drop_duplicates()
 
-# %% ../nbs/03_recsys.ipynb #4d0a6b9c
+# %% ../nbs/03_recsys.ipynb #2440bb8d
 def per_user_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                      ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                      k:int=10,                      # length of the list that counts
@@ -248,7 +267,7 @@ def per_user_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (o
     out.index.name = "user_id"
     return out
 
-# %% ../nbs/03_recsys.ipynb #8c56b4d3
+# %% ../nbs/03_recsys.ipynb #e5a854b3
 def precision_at_k(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                    ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                    k:int=10,                      # length of the list that counts
@@ -277,7 +296,7 @@ def hit_rate_at_k(recommendations:pd.DataFrame,  # user_id, product_id and (opti
     "Click-through proxy: share of users of `ground_truth` whose top `k` of `recommendations` holds a product they bought."
     return float(per_user_metrics(recommendations, ground_truth, k)["hit"].mean())
 
-# %% ../nbs/03_recsys.ipynb #af030d48
+# %% ../nbs/03_recsys.ipynb #b27b5fa4
 def _slots(recommendations, k, catalog, fn):
     "Recommendation count per catalogue product in the top `k` lists, and the catalogue size."
     top, k = _top_k_frame(recommendations, k, fn)
@@ -311,7 +330,7 @@ def gini(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) r
     i = np.arange(1, n + 1)
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
 
-# %% ../nbs/03_recsys.ipynb #814df688
+# %% ../nbs/03_recsys.ipynb #161b486d
 def recommendation_metrics(recommendations:pd.DataFrame,  # user_id, product_id and (optionally) rank
                            ground_truth:pd.DataFrame,     # user_id, product_id the users actually bought
                            catalog,                       # the catalogue: its size, product ids, or a frame with product_id

@@ -1,0 +1,181 @@
+"""Non-lesson tests of `mlparity.windows`: brute-force comparison, cache behaviour on a simulated clock, bad inputs."""
+import re
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mlparity.windows import (poisson_events, WindowedFeature, FeatureCache, check_windows, serving_training_ratio)
+
+
+def brute(events, at, feature):
+    "The feature by a plain loop: the reference `compute` must agree with."
+    out = []
+    for u, t in zip(at[feature.key], at[feature.time]):
+        m = (events[feature.key] == u) & (events[feature.time] > t - feature.window_seconds) & (events[feature.time] <= t)
+        v = events.loc[m, feature.value] if feature.value else None
+        out.append(m.sum() if feature.agg == "count" else v.sum() if feature.agg == "sum" else
+                   (v.mean() if m.any() else np.nan))
+    return np.array(out, dtype="float64")
+
+
+event_rows = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 50), st.floats(-5, 5, allow_nan=False)),
+                      min_size=0, max_size=40)
+query_rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 60)), min_size=1, max_size=15)
+
+@settings(max_examples=80, deadline=None)
+@given(event_rows, query_rows, st.integers(1, 30), st.sampled_from(["count", "sum", "mean"]))
+def test_compute_matches_brute_force(ev, q, window, agg):
+    events = pd.DataFrame(ev, columns=["user_id", "ts", "amount"]).astype({"user_id": "int64", "ts": "int64", "amount": "float64"})
+    at = pd.DataFrame(q, columns=["user_id", "ts"])
+    f = WindowedFeature("f", agg, window, value=None if agg == "count" else "amount")
+    # sums are differences of prefix sums: equal within float rounding, not bit for bit
+    np.testing.assert_allclose(f.compute(events, at), brute(events, at, f), rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_window_is_half_open_at_the_boundaries():
+    events = pd.DataFrame({"user_id": [1, 1, 1], "ts": [100, 160, 200]})
+    f = WindowedFeature("n", "count", 100)
+    at = pd.DataFrame({"user_id": [1, 1, 1, 2], "ts": [200, 199, 260, 200]})
+    np.testing.assert_array_equal(f.compute(events, at), [2, 2, 1, 0])   # (t - 100, t]; unseen user: 0
+
+
+def test_datetime_times_and_string_keys():
+    t0 = pd.Timestamp("2024-03-01 00:00")
+    events = pd.DataFrame({"user": ["a", "a", "b"], "when": [t0, t0 + pd.Timedelta("2h"), t0 + pd.Timedelta("30min")]})
+    f = WindowedFeature("n", "count", "6h", key="user", time="when")
+    at = pd.DataFrame({"user": ["a", "b", "c"], "when": [t0 + pd.Timedelta("3h")] * 3})
+    np.testing.assert_array_equal(f.compute(events, at), [2, 1, 0])
+    assert f.online(events, "a", t0 + pd.Timedelta("7h")) == 1.0
+
+
+def test_batch_and_online_agree():
+    ev = poisson_events(50, 24, seed=3)
+    f = WindowedFeature("n", "count", "6h")
+    at = pd.DataFrame({"user_id": np.arange(50), "ts": 20 * 3600})
+    b = f.batch(ev, at)
+    assert list(b.columns) == ["user_id", "ts", "n"]
+    assert [f.online(ev, u, 20 * 3600) for u in range(5)] == b.n.iloc[:5].tolist()
+
+
+BAD_FEATURES = [
+    (dict(name="", agg="count", window=60), ValueError, "name must be a non-empty string"),
+    (dict(name="x", agg="median", window=60), ValueError, "agg of feature 'x' must be one of"),
+    (dict(name="x", agg="mean", window=60), ValueError, "pass `value=`"),
+    (dict(name="x", agg="count", window="6 parsecs"), ValueError, "unknown unit 'parsecs' in window of feature 'x'"),
+    (dict(name="x", agg="count", window=-60), ValueError, "window of feature 'x' must be positive"),
+    (dict(name="x", agg="count", window=0), ValueError, "window of feature 'x' must be positive"),
+    (dict(name="x", agg="count", window="six hours"), ValueError, "is not a duration"),
+    (dict(name="x", agg="count", window=None), TypeError, "window of feature 'x' must be a number"),
+    (dict(name="x", agg="count", window=60, ttl=-1), ValueError, "ttl of feature 'x' must be non-negative"),
+    (dict(name="x", agg="count", window=60, ttl="1 fortnight"), ValueError, "unknown unit 'fortnight'"),
+]
+
+@pytest.mark.parametrize("kw,exc,msg", BAD_FEATURES)
+def test_bad_declarations(kw, exc, msg):
+    with pytest.raises(exc, match=re.escape(msg)): WindowedFeature(**kw)
+
+
+def test_bad_compute_inputs():
+    f = WindowedFeature("s", "sum", 60, value="amount")
+    ev = pd.DataFrame({"user_id": [1], "ts": [10], "amount": [2.0]})
+    at = pd.DataFrame({"user_id": [1], "ts": [20]})
+    cases = [
+        (lambda: f.compute(ev.drop(columns="amount"), at), KeyError, "column(s) ['amount'] missing from events"),
+        (lambda: f.compute(ev, at.rename(columns={"ts": "t"})), KeyError, "column(s) ['ts'] missing from at"),
+        (lambda: f.compute(ev.assign(amount=["a"]), at), TypeError, "events.amount must be numeric"),
+        (lambda: f.compute(ev.assign(ts=["noon"]), at), TypeError, "events.ts must hold numbers"),
+        (lambda: f.compute(ev.assign(ts=[np.nan]), at), ValueError, "events.ts has missing or infinite times"),
+        (lambda: f.compute(ev, at.assign(ts=[pd.NaT]).astype({"ts": "datetime64[ns]"})), ValueError, "at.ts has missing times"),
+        (lambda: f.compute(ev.to_dict(), at), TypeError, "events must be a DataFrame"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc, match=re.escape(msg)): call()
+
+
+def test_cache_recomputes_only_on_expiry():
+    ev = poisson_events(20, 24, seed=0)
+    f = WindowedFeature("n", "count", "6h", ttl="1h")
+    c = FeatureCache(f, ev)
+    t0 = 12 * 3600
+    first = c.get(range(20), t0)
+    ev2 = pd.concat([ev, pd.DataFrame({"user_id": [0] * 5, "ts": [t0 + 10] * 5})], ignore_index=True)
+    c.events = ev2                                          # new events arrive
+    np.testing.assert_array_equal(c.get(range(20), t0 + 3599), first)   # still cached: unchanged
+    assert (c.hits_, c.misses_) == (20, 20)
+    after = c.get(range(20), t0 + 3600)                     # expired: recomputed by the same feature
+    np.testing.assert_array_equal(after, f.compute(ev2, pd.DataFrame({"user_id": range(20), "ts": t0 + 3600})))
+    assert c.misses_ == 40
+    assert FeatureCache(WindowedFeature("n", "count", 60), ev).ttl_ == 0.0   # no TTL: always recompute
+    with pytest.raises(TypeError, match="must be a WindowedFeature"): FeatureCache("n", ev)
+
+
+def test_check_windows_cases():
+    tr = [WindowedFeature("a", "count", "6h"), WindowedFeature("b", "mean", "1h", value="x"),
+          WindowedFeature("only_train", "count", 60)]
+    sv = [WindowedFeature("a", "count", "1h", ttl="1h"), WindowedFeature("b", "sum", "1h", value="x", ttl="2h"),
+          WindowedFeature("only_serve", "count", 60)]
+    r = check_windows(tr, sv)
+    got = {(f.check, f.subject, f.severity) for f in r}
+    assert got == {("windows.window", "a", "error"), ("windows.agg", "b", "error"), ("windows.ttl", "b", "warning"),
+                   ("windows.missing", "only_train", "error"), ("windows.missing", "only_serve", "warning")}
+    assert r.tables["windows"].shape[0] == 4
+    assert check_windows(tr, tr).ok and len(check_windows(tr, tr)) == 0
+    assert check_windows(WindowedFeature("a", "count", 21600), WindowedFeature("a", "count", "6h")).ok
+    with pytest.raises(ValueError, match="declared twice in serving"): check_windows(tr, [tr[0], tr[0]])
+    with pytest.raises(TypeError, match="must hold WindowedFeature objects"): check_windows(tr, ["a"])
+
+
+def _frames(t, s, key=("user_id",)):
+    n = len(t)
+    base = pd.DataFrame({"user_id": np.arange(n)})
+    return base.assign(v=np.asarray(t, dtype=float)), base.assign(v=np.asarray(s, dtype=float))
+
+
+def test_ratio_flags_a_sixth_and_passes_equal_values():
+    t, s = _frames([6, 12, 18, 24], [1, 2, 3, 4])
+    r = serving_training_ratio(t, s, key="user_id")
+    assert not r.ok and r.findings[0].evidence["median_ratio"] == pytest.approx(1 / 6)
+    r = serving_training_ratio(*_frames([6, 12, 0, 24], [6, 12, 5, 24]), key="user_id")
+    assert r.ok and r.findings[0].severity == "info"
+    assert r.findings[0].evidence["zero_or_missing_training"] == 1
+    assert serving_training_ratio(*_frames([10, 10], [11.5, 11.5]), key="user_id", tol=0.2).ok
+    assert not serving_training_ratio(*_frames([10, 10], [11.5, 11.5]), key="user_id", tol=0.1).ok
+
+
+def test_ratio_bad_inputs():
+    t, s = _frames([1, 2], [1, 2])
+    cases = [
+        (lambda: serving_training_ratio(t, s, key="user"), KeyError, "column(s) ['user'] missing from training_values"),
+        (lambda: serving_training_ratio(t, s.rename(columns={"v": "w"}), key="user_id", value="v"), KeyError,
+         "column(s) ['v'] missing from serving_values"),
+        (lambda: serving_training_ratio(t.assign(w=1), s, key="user_id"), ValueError, "pass `value=`"),
+        (lambda: serving_training_ratio(t, s.assign(v=["a", "b"]), key="user_id"), TypeError, "serving_values.v must be numeric"),
+        (lambda: serving_training_ratio(t, s.assign(user_id=[5, 6]), key="user_id"), ValueError, "share no ['user_id']"),
+        (lambda: serving_training_ratio(t.assign(v=0.0), s, key="user_id"), ValueError, "no row has a finite, non-zero"),
+        (lambda: serving_training_ratio(pd.concat([t, t]), s, key="user_id"), ValueError, "training_values has 2 duplicate"),
+        (lambda: serving_training_ratio(t, s, key=[]), ValueError, "key must name at least one column"),
+        (lambda: serving_training_ratio(t, s, key="user_id", tol=-1), ValueError, "tol must be a non-negative number"),
+        (lambda: serving_training_ratio(t.values, s, key="user_id"), TypeError, "training_values must be a DataFrame"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc, match=re.escape(msg)): call()
+
+
+def test_poisson_events_is_seeded_and_validated():
+    a, b = poisson_events(30, 10, seed=5), poisson_events(30, 10, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(poisson_events(30, 10, seed=6))
+    assert a.ts.is_monotonic_increasing and a.ts.between(0, 10 * 3600 - 1).all()
+    with pytest.raises(ValueError, match="must be positive"): poisson_events(0, 10)
+    with pytest.raises(ValueError, match="daily_amplitude"): poisson_events(10, 10, daily_amplitude=1.5)
+
+
+def test_legacy_windows_give_a_sixth_and_the_fix_gives_one():
+    "The chapter's headline, on its own small stream: 1 h over 6 h counts is about 1/6; one definition gives 1."
+    ev = poisson_events(400, 48, seed=11, daily_amplitude=0.0)
+    at = pd.DataFrame({"user_id": np.repeat(np.arange(400), 4), "ts": np.tile([30, 33, 36, 40], 400) * 3600})
+    six, one = WindowedFeature("n", "count", "6h"), WindowedFeature("n", "count", "1h")
+    r = serving_training_ratio(six.batch(ev, at), one.batch(ev, at), key=["user_id", "ts"])
+    assert not r.ok and 0.1 < r.findings[0].evidence["ratio_of_means"] < 0.23
+    assert serving_training_ratio(six.batch(ev, at), six.batch(ev, at), key=["user_id", "ts"]).ok
