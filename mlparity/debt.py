@@ -282,6 +282,7 @@ def check_duplicate_functions(files:list[Path], root:Path)->list[Finding]:
     defs = {}
     for p in files:
         if p.suffix != ".py" or _is_test(p, root) or (tree := _parse(p)) is None: continue
+        if _is_script(p, root, p.read_text(errors="replace")): continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_") and node.name != "main":
                 defs.setdefault(node.name, []).append((p, node))
@@ -396,7 +397,8 @@ def _is_test(p:Path, root:Path)->bool:
 
 def _is_script(p:Path, root:Path, src:str)->bool:
     return any(x in ("tools", "scripts", "bin", "benchmarks", "examples") for x in p.relative_to(root).parts[:-1]) \
-        or re.search(r"""if\s+__name__\s*==\s*['"]__main__['"]""", src) is not None or p.name in ("setup.py", "conftest.py")
+        or re.search(r"""if\s+__name__\s*==\s*['"]__main__['"]""", src) is not None \
+        or p.name in ("setup.py", "conftest.py", "cli.py", "__main__.py")
 
 def check_tests(files:list[Path], root:Path)->list[Finding]:
     "No test files at all."
@@ -417,14 +419,17 @@ def check_prints(files:list[Path], root:Path)->list[Finding]:
                                {"lines": lines[:20]}, "warning", "code"))
     return out
 
+_GRAB_BAGS = {"utils", "util", "helpers", "helper", "misc", "common", "stuff", "functions", "tools"}
+
 def check_catch_all(files:list[Path], root:Path)->list[Finding]:
-    "A module far larger than the rest (3x the median, over 200 lines)."
+    "A grab-bag module (`utils.py`, `helpers.py`, ...) 3x the median module and over 200 lines, or any module over 1,000 lines and 5x the median."
     sizes = {p: len(p.read_text(errors="replace").splitlines()) for p in files if p.suffix == ".py" and not _is_test(p, root)}
     if len(sizes) < 3: return []
     med = float(np.median(list(sizes.values())))
+    def grab_bag(p, n): return (p.stem.lower() in _GRAB_BAGS and n >= 3 * med and n > 200) or (n > 1000 and n >= 5 * med)
     return [Finding("audit.catch_all_module", _rel(p, root), f"{n:,} lines, {n/med:.0f}x the median module ({med:.0f}): everything that fit nowhere else, impossible to test",
                     {"lines": n, "median": med}, "warning", "code")
-            for p, n in sorted(sizes.items()) if n >= 3 * med and n > 200]
+            for p, n in sorted(sizes.items()) if grab_bag(p, n)]
 
 def check_readme(files:list[Path], root:Path)->list[Finding]:
     "A missing, near-empty or TODO README."

@@ -104,3 +104,16 @@ def test_findings_become_items():
                   Finding("x", "y", "just info", severity="info")])
     added = reg.add_report(rep)
     assert [i.id for i in added] == ["DD-003"] and added[0].severity == "High"
+
+
+def test_duplicate_functions_in_scripts_are_not_flagged(tmp_path):
+    "Two benchmark scripts may each define a timing helper; two importable modules may not."
+    from mlparity.debt import check_duplicate_functions
+    for d, body in (("benchmarks", "return 1"), ("benchmarks2", "return 2")):
+        (tmp_path / d).mkdir()
+    (tmp_path / "benchmarks" / "bench_a.py").write_text("def best_of(f):\n    return 1\n\nif __name__ == '__main__':\n    best_of(1)\n")
+    (tmp_path / "benchmarks" / "bench_b.py").write_text("def best_of(f):\n    return 2\n")
+    (tmp_path / "lib_a.py").write_text("def features(x):\n    return x / 30\n")
+    (tmp_path / "lib_b.py").write_text("def features(x):\n    return x / 90\n")
+    found = check_duplicate_functions(sorted(tmp_path.rglob("*.py")), tmp_path)
+    assert [f.evidence["function"] for f in found] == ["features"]
