@@ -30,7 +30,31 @@ def process():
     proc = ROOT / "_proc"
     if proc.exists(): shutil.rmtree(proc)
     proc_nbs(cfg.nbs_path, n_workers=2, force=True)
+    sectioned_sidebar(proc / "sidebar.yml")
     return proc, cfg
+
+
+# The parts of the story, by chapter number: the sidebar groups the chapters under them.
+PARTS = [(1, 9, "Part I: NovaTech"), (10, 19, "Part II: five skew bugs"), (20, 29, "Part III: prevention"), (30, 99, "Reference")]
+
+
+def sectioned_sidebar(path:Path):
+    "Group nbdev's flat sidebar into the parts of the story (chapters 01-09, 10-19, 20-29, 30+)."
+    import yaml
+    d = yaml.safe_load(path.read_text())
+    flat = d["website"]["sidebar"]["contents"]
+    out, sections = [], {}
+    for entry in flat:
+        m = re.match(r"(\d+)_", str(entry))
+        part = next((t for lo, hi, t in PARTS if m and lo <= int(m.group(1)) <= hi), None)
+        if part is None: out.append(entry)
+        else:
+            if part not in sections:
+                sections[part] = {"section": part, "contents": []}
+                out.append(sections[part])
+            sections[part]["contents"].append(entry)
+    d["website"]["sidebar"]["contents"] = out
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
 
 
 def output_names(proc:Path)->dict[str, str]:
