@@ -99,19 +99,22 @@ def _one_key_codes(e:np.ndarray, l:np.ndarray)->tuple[np.ndarray, np.ndarray, in
     return codes[:len(e)].astype(np.int64), codes[len(e):].astype(np.int64), max(len(uniq), 1)
 
 # %% ../nbs/11_pointintime.ipynb #63688780
-def _compress_times(ev_t, lab_t, lower):
-    "Shift and scale times (and the window's lower bounds) to small non-negative ints, keeping every comparison."
+def _compress_times(ev_t, lab_t, window_units):
+    "Times shifted to start at 0 and divided by their gcd, and each label's window start (-1: from the first event on)."
     allt = [a for a in (ev_t, lab_t) if len(a)]
-    base = min(int(a.min()) for a in allt)
+    base, top = min(int(a.min()) for a in allt), max(int(a.max()) for a in allt)
+    if top - base >= 2**62:
+        raise ValueError("event and label times span too long a period for their unit (over 146 years in nanoseconds): "
+                         "convert them to a coarser unit first, e.g. `.dt.as_unit('s')`")
     ev_r, lab_r = ev_t - base, lab_t - base
-    g = 0
     sample = np.concatenate([ev_r[:: max(1, len(ev_r) // 4096)], lab_r[:: max(1, len(lab_r) // 4096)]])
     g = int(np.gcd.reduce(sample)) if len(sample) else 0
     if g > 1 and not ((ev_r % g == 0).all() and (lab_r % g == 0).all()):
         g = int(np.gcd(np.gcd.reduce(ev_r) if len(ev_r) else 0, np.gcd.reduce(lab_r) if len(lab_r) else 0))
-    if g > 1: ev_r, lab_r = ev_r // g, lab_r // g
     g = max(g, 1)
-    low = None if lower is None else np.maximum((lower - base) // g, -1)   # floor: `e > L` for integer e
+    if g > 1: ev_r, lab_r = ev_r // g, lab_r // g
+    # an event is in the window when e > t - w, i.e. (for integers) e' > t' - ceil(w / g)
+    low = None if window_units is None else np.maximum(lab_r - min(-(-window_units // g), 2**62), -1)
     return ev_r, lab_r, low
 
 # %% ../nbs/11_pointintime.ipynb #73bcd4bd
@@ -140,7 +143,6 @@ def _argsort_composite(comp:np.ndarray, top:int)->tuple[np.ndarray, np.ndarray]:
 # %% ../nbs/11_pointintime.ipynb #a07cb848
 def _positions(ev_code, ev_t, lab_code, lab_t, n_codes, window_units, closed):
     "Sort events by (key, time) once; for each label the slice [lo, hi) of sorted events it aggregates, and its key's first event."
-    lower = None if window_units is None else lab_t - window_units
     keep = ev_code >= 0
     if not keep.all():                      # events without a key can match no label
         kept = np.flatnonzero(keep); ev_code, ev_t = ev_code[kept], ev_t[kept]
@@ -148,7 +150,7 @@ def _positions(ev_code, ev_t, lab_code, lab_t, n_codes, window_units, closed):
     if len(ev_t) == 0:
         z = np.zeros(len(lab_t), np.int64)
         return np.zeros(0, np.int64), z, z, z, np.zeros(0, np.int64)
-    ev_r, lab_r, low = _compress_times(ev_t, lab_t, lower)
+    ev_r, lab_r, low = _compress_times(ev_t, lab_t, window_units)
     m = max(int(ev_r.max()), int(lab_r.max()) if len(lab_r) else 0)
     span = m + 2
     if n_codes * span >= 2**62:       # too many distinct instants for one int64 key: rank the times instead
