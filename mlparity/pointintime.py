@@ -124,21 +124,29 @@ def _argsort_composite(comp:np.ndarray, top:int)->tuple[np.ndarray, np.ndarray]:
     ib, cb = max(1, (n - 1).bit_length()), max(1, int(top).bit_length())
     mask = (1 << ib) - 1
     if cb + ib <= 63:                       # value and position fit in one int64: one sort, no argsort
-        packed = np.sort((comp << ib) | np.arange(n))
+        packed = comp << ib
+        packed |= np.arange(n)
+        packed.sort()
         return packed & mask, packed >> ib
     p = cb + ib - 63
     if p > 16:
         order = np.argsort(comp); return order, comp[order]
     # too wide: split by the top p bits first (a stable radix pass), then sort each part packed
-    high = (comp >> (cb - p)).astype(np.uint16)
+    shift = cb - p
+    high = (comp >> shift).astype(np.uint16)
     o = np.argsort(high, kind="stable")
-    counts = np.bincount(high, minlength=1 << p)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    packed = ((comp[o] & ((1 << (cb - p)) - 1)) << ib) | np.arange(n)
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b - a > 1: packed[a:b] = np.sort(packed[a:b])
-    svals = (packed >> ib) | (np.repeat(np.arange(1 << p, dtype=np.int64), counts) << (cb - p))
-    return o[packed & mask], svals
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(high, minlength=1 << p))])
+    packed = comp[o]
+    packed &= (1 << shift) - 1
+    packed <<= ib
+    packed |= np.arange(n)
+    svals = np.empty(n, np.int64)
+    for s, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if b == a: continue
+        part = np.sort(packed[a:b])
+        np.right_shift(part, ib, out=svals[a:b]); svals[a:b] |= s << shift
+        part &= mask; packed[a:b] = part
+    return o[packed], svals
 
 # %% ../nbs/11_pointintime.ipynb #a07cb848
 def _positions(ev_code, ev_t, lab_code, lab_t, n_codes, window_units, closed):
