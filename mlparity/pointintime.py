@@ -227,8 +227,8 @@ def _range_reduce(ufunc, v:np.ndarray, lo:np.ndarray, hi:np.ndarray)->np.ndarray
     res[o] = ufunc.reduceat(pad, idx)[0::2]
     return res
 
-def _range_nunique(vc:np.ndarray, lo, hi, starts_of, chunk=4_000_000)->np.ndarray:
-    "Distinct non-negative codes in vc[lo:hi] for every label."
+def _range_nunique(vc:np.ndarray, lo, hi, starts_of, seg_starts, chunk=4_000_000)->np.ndarray:
+    "Distinct non-negative codes in vc[lo:hi] for every label (`starts_of`: its key's first event; `seg_starts`: every key's)."
     out = np.zeros(len(lo), np.int64)
     n = len(vc)
     if n == 0: return out
@@ -236,7 +236,7 @@ def _range_nunique(vc:np.ndarray, lo, hi, starts_of, chunk=4_000_000)->np.ndarra
     full = (lo == starts_of) & (hi > lo)
     if full.any():
         first = np.zeros(n, bool)
-        seg = np.searchsorted(np.unique(starts_of), np.arange(n), side="right")  # segment id of each position
+        seg = np.zeros(n, np.int64); seg[seg_starts] = 1; seg = np.cumsum(seg)   # key segment of each position
         pair = seg.astype(np.int64) * (int(vc.max()) + 2) + (vc + 1)
         _, fi = np.unique(pair, return_index=True)
         first[fi] = True; first &= vc >= 0
@@ -265,7 +265,7 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
                     event_time:str,        # datetime column of `events`
                     label_time:str,        # datetime column of `labels`
                     aggs:dict,             # named aggregations: {"n": ("amount", "count"), "spend": ("amount", "sum")}
-                    window=None,           # a trailing window (Timedelta or '30D'); None for all history
+                    window:pd.Timedelta|str|None=None,  # a trailing window (Timedelta or '30D'); None for all history
                     closed:str="left",     # "left": events strictly before the label time; "both": at it too
                    )->pd.DataFrame:
     "Per row of `labels`, the `aggs` of that `key`'s `events` before `label_time` (within `window`), as a frame aligned with `labels`."
@@ -283,7 +283,7 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
         if fn == "size": out[name] = hi - lo; continue
         if fn == "nunique":
             vc = pd.factorize(events[col].to_numpy())[0].astype(np.int64)
-            out[name] = _range_nunique(vc[order], lo, hi, start); continue
+            out[name] = _range_nunique(vc[order], lo, hi, start, seg_starts); continue
         if col not in cache:
             c = cache[col] = {}
             if events[col].dtype.kind == "f": c["v"] = events[col].to_numpy()[order]; nn = ~np.isnan(c["v"])
@@ -352,8 +352,8 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
                         key:str|list[str],     # entity column(s), in both frames
                         event_time:str,        # datetime column of `events`
                         label_time:str,        # datetime column of `labels`
-                        perturbations=PERTURBATIONS,  # any of "drop", "duplicate", "shift"
-                        shift=None,            # how far "shift" moves future events (default: the events' time span + 1 day)
+                        perturbations:tuple|list=PERTURBATIONS,  # any of "drop", "duplicate", "shift"
+                        shift:pd.Timedelta|str|None=None,  # how far "shift" moves future events (default: their time span + 1 day)
                         max_rounds:int=8,      # at most this many rounds of per-key perturbation
                        )->LeakageReport:
     "Flag the features of `feature_fn` that move when only `events` after each label's time are perturbed."
