@@ -206,15 +206,17 @@ def _check_aggs(aggs, events)->dict:
     return out
 
 # %% ../nbs/11_pointintime.ipynb #aac775ea
-def _segment_cumsum(v:np.ndarray, starts:np.ndarray)->tuple[np.ndarray, np.ndarray]:
-    "Prefix sums of `v` (leading 0) with the running total removed at each key's first event, and what was removed there."
-    w, adj = v.copy(), np.zeros(len(v))
-    if len(starts) > 1:   # rounding then stays at the scale of one key's total, not of the whole table's
-        adj[starts[1:]] = np.add.reduceat(v, starts)[:-1]
-        w -= adj
-    out = np.empty(len(v) + 1); out[0] = 0.0
-    np.cumsum(w, out=out[1:])
-    return out, adj
+def _segment_cumsum(v:np.ndarray, starts:np.ndarray)->np.ndarray:
+    "Running sums of `v` that restart at each key's first event (`starts`): key k's sum over [lo, hi) is c[hi + k] - c[lo + k]."
+    # Each key gets a slot before its first value holding minus the previous key's total, so the running sum drops
+    # back to (almost) zero: rounding then happens at the scale of one key's sums, not of the whole table's.
+    k = np.zeros(len(v), np.int64)
+    if len(starts): k[starts[1:]] = 1
+    k = np.cumsum(k)
+    u = np.zeros(len(v) + len(starts))
+    u[np.arange(len(v)) + k + 1] = v
+    if len(starts) > 1: u[starts[1:] + np.arange(1, len(starts))] = -np.add.reduceat(v, starts)[:-1]
+    return np.cumsum(u)
 
 def _range_reduce(ufunc, v:np.ndarray, lo:np.ndarray, hi:np.ndarray)->np.ndarray:
     "`ufunc` reduced over v[lo[i]:hi[i]] for every i (NaN where empty), in O(len(v) + total width)."
@@ -278,7 +280,7 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
     ev_code, lab_code, n_codes = _key_codes(events, labels, keys)
     order, lo, hi, start, sc = _positions(ev_code, ev_t, lab_code, lab_t, n_codes, w, closed)
     seg_starts = np.flatnonzero(np.concatenate([[True], sc[1:] != sc[:-1]])) if len(sc) else np.zeros(0, np.int64)
-    out, cache = {}, {}
+    out, cache, seg_of_label = {}, {}, None
     for name, (col, fn) in aggs.items():
         if fn == "size": out[name] = hi - lo; continue
         if fn == "nunique":
@@ -301,8 +303,10 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
                 raise ValueError(f"events[{col!r}] has infinite values: sum/mean are computed from prefix sums, "
                                  f"which cannot hold them; replace or drop them first")
             c["cs"] = _segment_cumsum(v, seg_starts)
-        cs, adj = c["cs"]
-        tot = cs[hi] - cs[lo] + (np.where(hi > lo, adj[np.minimum(lo, len(adj) - 1)], 0.0) if len(adj) else 0.0)
+        if seg_of_label is None:   # the key segment of each label, to index the restarting running sums
+            seg_of_label = np.maximum(np.searchsorted(seg_starts, start, side="right") - 1, 0)
+        cs, k = c["cs"], seg_of_label
+        tot = cs[np.minimum(hi + k, len(cs) - 1)] - cs[np.minimum(lo + k, len(cs) - 1)] if len(cs) else np.zeros(len(hi))
         with np.errstate(invalid="ignore", divide="ignore"):
             out[name] = np.where(n > 0, tot if fn == "sum" else tot / np.maximum(n, 1), np.nan)
     return pd.DataFrame(out, index=labels.index, columns=list(aggs))
