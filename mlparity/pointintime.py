@@ -288,7 +288,8 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
             out[name] = _range_nunique(vc[order], lo, hi, start, seg_starts); continue
         if col not in cache:
             c = cache[col] = {}
-            if events[col].dtype.kind == "f": c["v"] = events[col].to_numpy()[order]; nn = ~np.isnan(c["v"])
+            if isinstance(events[col].dtype, np.dtype) and events[col].dtype.kind == "f":
+                c["v"] = events[col].to_numpy()[order]; nn = ~np.isnan(c["v"])
             else: nn = events[col].notna().to_numpy()[order]
             c["nn"], c["cnt"] = nn, np.concatenate([[0], np.cumsum(nn)])
         c = cache[col]

@@ -108,6 +108,18 @@ def test_multi_column_and_string_keys():
     check(ev, lab, key="user_id")
 
 
+def test_other_value_dtypes():
+    "Nullable floats and integers, booleans, and counting a non-numeric column."
+    ev, lab = random_case(np.random.default_rng(16), 60, 20)
+    ref = check(ev, lab, window="3D")
+    got = as_of_aggregate(ev.assign(amount=ev["amount"].astype("Float64")), lab, key="user_id", event_time="ts",
+                          label_time="label_time", aggs=ALL_AGGS, window="3D")
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False)
+    ev["flag"] = ev["amount"].fillna(0) > 2
+    ev["label"] = np.where(ev["amount"].isna(), None, ev["amount"].astype(str))
+    check(ev, lab, aggs={"f": ("flag", "sum"), "hi": ("flag", "max"), "n": ("label", "count"), "u": ("label", "nunique")})
+
+
 def test_missing_keys_match_nothing():
     ev, lab = random_case(np.random.default_rng(4), 40, 10)
     ev["user_id"] = ev["user_id"].astype("Int64"); ev.loc[ev.index[:5], "user_id"] = pd.NA
@@ -264,6 +276,17 @@ def test_every_label_round_is_checked():
         return pd.DataFrame({"f": np.where(late, len(events), n)}, index=labels.index)
     rep = find_future_leakage(second_leaks, ev, lab, key="user_id", event_time="ts", label_time="label_time")
     assert rep.leaky == ["f"]
+
+
+def test_multi_column_keys_in_leakage():
+    ev, lab = random_case(np.random.default_rng(17), 120, 30)
+    ev["shop"] = np.where(ev.index % 2 == 0, "north", "south"); lab["shop"] = np.where(lab.index % 20 == 0, "north", "south")
+    kw = dict(key=["user_id", "shop"], event_time="ts", label_time="label_time")
+    as_of = lambda e, l: as_of_aggregate(e, l, aggs={"n": ("amount", "size")}, **kw)
+    total = lambda e, l: pd.DataFrame({"total": l.merge(e.groupby(["user_id", "shop"]).size().rename("t").reset_index(),
+                                                        how="left", on=["user_id", "shop"])["t"].fillna(0).to_numpy()}, index=l.index)
+    assert find_future_leakage(as_of, ev, lab, **kw).ok
+    assert find_future_leakage(total, ev, lab, **kw).leaky == ["total"]
 
 
 def test_cross_key_leakage_is_caught_by_the_last_round():
