@@ -14,7 +14,7 @@ from .core import Finding, Report
 # %% auto #0
 __all__ = ['AGGREGATIONS', 'PERTURBATIONS', 'as_of_aggregate', 'LeakageReport', 'find_future_leakage']
 
-# %% ../nbs/11_pointintime.ipynb #be181454
+# %% ../nbs/11_pointintime.ipynb #c78aa7e6
 def _need_columns(df, cols, name):
     "Raise a `KeyError` naming the columns of `df` (called `name`) missing from `cols`."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
@@ -25,7 +25,7 @@ def _need_columns(df, cols, name):
 def _keys(key)->list:
     return [key] if isinstance(key, str) or not isinstance(key, (list, tuple)) else list(key)
 
-# %% ../nbs/11_pointintime.ipynb #eafa852d
+# %% ../nbs/11_pointintime.ipynb #c059c164
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 def _time_series(df, col, name)->pd.Series:
@@ -54,7 +54,7 @@ def _as_int_times(ev:pd.Series, lab:pd.Series, names=("events", "labels"))->tupl
     as_int = lambda s: s.dt.as_unit(unit).to_numpy(dtype=f"datetime64[{unit}]").view("int64")
     return as_int(ev), as_int(lab), unit
 
-# %% ../nbs/11_pointintime.ipynb #f174bd5b
+# %% ../nbs/11_pointintime.ipynb #abe97139
 def _window_units(window, unit:str)->int|None:
     "`window` as a whole number of `unit`s, rounded up (an event is in the window when it is after `t - window`)."
     if window is None: return None
@@ -65,7 +65,7 @@ def _window_units(window, unit:str)->int|None:
     ns = w.as_unit("ns").value
     return -(-ns // _UNIT_NS[unit])
 
-# %% ../nbs/11_pointintime.ipynb #2c0c7fd7
+# %% ../nbs/11_pointintime.ipynb #f64e1c03
 def _key_codes(events, labels, keys)->tuple[np.ndarray, np.ndarray, int]:
     "Integer codes for the entity key, shared by `events` and `labels`: (event codes, label codes, number of codes); -1 for a missing key."
     ev_parts, lab_parts, n = [], [], 1
@@ -98,7 +98,7 @@ def _one_key_codes(e:np.ndarray, l:np.ndarray)->tuple[np.ndarray, np.ndarray, in
                                                np.asarray(l, dtype=object) if e.dtype != l.dtype else l]))
     return codes[:len(e)].astype(np.int64), codes[len(e):].astype(np.int64), max(len(uniq), 1)
 
-# %% ../nbs/11_pointintime.ipynb #63688780
+# %% ../nbs/11_pointintime.ipynb #aa5889de
 def _compress_times(ev_t, lab_t, window_units):
     "Times shifted to start at 0 and divided by their gcd, and each label's window start (-1: from the first event on)."
     allt = [a for a in (ev_t, lab_t) if len(a)]
@@ -117,7 +117,7 @@ def _compress_times(ev_t, lab_t, window_units):
     low = None if window_units is None else np.maximum(lab_r - min(-(-window_units // g), 2**62), -1)
     return ev_r, lab_r, low
 
-# %% ../nbs/11_pointintime.ipynb #73bcd4bd
+# %% ../nbs/11_pointintime.ipynb #c67c1c19
 def _argsort_composite(comp:np.ndarray, top:int)->tuple[np.ndarray, np.ndarray]:
     "A sorting permutation of non-negative int64 `comp` (all <= `top`) and `comp` sorted, packing each value with its position so that plain `np.sort` does the work."
     n = len(comp)
@@ -148,7 +148,7 @@ def _argsort_composite(comp:np.ndarray, top:int)->tuple[np.ndarray, np.ndarray]:
         part &= mask; packed[a:b] = part
     return o[packed], svals
 
-# %% ../nbs/11_pointintime.ipynb #a07cb848
+# %% ../nbs/11_pointintime.ipynb #9fb49621
 def _positions(ev_code, ev_t, lab_code, lab_t, n_codes, window_units, closed):
     "Sort events by (key, time) once; for each label the slice [lo, hi) of sorted events it aggregates, and its key's first event."
     keep = ev_code >= 0
@@ -182,7 +182,7 @@ def _positions(ev_code, ev_t, lab_code, lab_t, n_codes, window_units, closed):
     hi = np.where(known, hi, 0); lo = np.where(known, np.minimum(lo, hi), 0); start = np.where(known, start, 0)
     return order, lo, hi, start, scomp // span
 
-# %% ../nbs/11_pointintime.ipynb #a42dd1af
+# %% ../nbs/11_pointintime.ipynb #0fa835b9
 AGGREGATIONS = ("count", "size", "sum", "mean", "min", "max", "nunique")
 
 def _check_aggs(aggs, events)->dict:
@@ -205,7 +205,7 @@ def _check_aggs(aggs, events)->dict:
         out[name] = (col, fn)
     return out
 
-# %% ../nbs/11_pointintime.ipynb #aac775ea
+# %% ../nbs/11_pointintime.ipynb #33a61454
 def _segment_cumsum(v:np.ndarray, starts:np.ndarray)->np.ndarray:
     "Running sums of `v` that restart at each key's first event (`starts`): key k's sum over [lo, hi) is c[hi + k] - c[lo + k]."
     # Each key gets a slot before its first value holding minus the previous key's total, so the running sum drops
@@ -259,7 +259,7 @@ def _range_nunique(vc:np.ndarray, lo, hi, starts_of, seg_starts, chunk=4_000_000
         i = j
     return out
 
-# %% ../nbs/11_pointintime.ipynb #233ea834
+# %% ../nbs/11_pointintime.ipynb #623dd695
 def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time and the columns to aggregate
                     labels:pd.DataFrame,   # one row per training example: the key and the label time
                     *,
@@ -312,13 +312,13 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
             out[name] = np.where(n > 0, tot if fn == "sum" else tot / np.maximum(n, 1), np.nan)
     return pd.DataFrame(out, index=labels.index, columns=list(aggs))
 
-# %% ../nbs/11_pointintime.ipynb #6fb760cf
+# %% ../nbs/11_pointintime.ipynb #7d799780
 class LeakageReport(Report):
     "A `Report` from `find_future_leakage`; `leaky` lists the features that read the future."
     @property
     def leaky(self)->list[str]: return [f.subject for f in self.findings if f.check == "pointintime.future_leakage" and f.is_error]
 
-# %% ../nbs/11_pointintime.ipynb #85a299c2
+# %% ../nbs/11_pointintime.ipynb #c13fd150
 def _call_features(feature_fn, events, labels, what):
     out = feature_fn(events, labels)
     if isinstance(out, pd.Series): out = out.to_frame()
@@ -349,7 +349,7 @@ def _perturb(events, mask, how, event_time, shift):
     out.loc[mask, event_time] = out.loc[mask, event_time] + shift
     return out
 
-# %% ../nbs/11_pointintime.ipynb #35103b3c
+# %% ../nbs/11_pointintime.ipynb #47270899
 def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> DataFrame aligned with labels
                         events:pd.DataFrame,   # the raw events the features are computed from
                         labels:pd.DataFrame,   # the training examples: key and label time
