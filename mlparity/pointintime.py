@@ -364,8 +364,12 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
     "Flag the features of `feature_fn` that move when only `events` after each label's time are perturbed."
     keys = _keys(key)
     _need_columns(events, keys + [event_time], "events"); _need_columns(labels, keys + [label_time], "labels")
+    if isinstance(perturbations, str) or not len(perturbations):
+        raise ValueError(f"perturbations must be a non-empty list of {', '.join(PERTURBATIONS)}; got {perturbations!r}")
     for p in perturbations:
         if p not in PERTURBATIONS: raise ValueError(f"unknown perturbation {p!r}: use any of {', '.join(PERTURBATIONS)}")
+    if not (isinstance(max_rounds, (int, np.integer)) and max_rounds >= 1):
+        raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
     ev_t, lab_t, unit = _as_int_times(_time_series(events, event_time, "events"), _time_series(labels, label_time, "labels"))
     title = "future leakage"
     if len(labels) == 0:

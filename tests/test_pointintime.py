@@ -248,12 +248,23 @@ def leaky_total(events, labels):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), window=st.sampled_from([None, "2D"]), closed=st.sampled_from(["left", "both"]))
-def test_point_in_time_features_never_move(seed, window, closed):
+@given(seed=st.integers(0, 2**32 - 1), window=st.sampled_from([None, "2D"]), closed=st.sampled_from(["left", "both"]),
+       max_rounds=st.sampled_from([1, 2, 8]))
+def test_point_in_time_features_never_move(seed, window, closed, max_rounds):
     "Several labels per key at different times: perturbing only what lies after each round's cutoff never moves an as-of feature."
     ev, lab = random_case(np.random.default_rng(seed), 60, 25, n_keys=3)
-    rep = find_future_leakage(as_of_features(window, closed), ev, lab, key="user_id", event_time="ts", label_time="label_time")
+    rep = find_future_leakage(as_of_features(window, closed), ev, lab, key="user_id", event_time="ts", label_time="label_time",
+                              max_rounds=max_rounds)
     assert rep.ok and rep.leaky == [], str(rep)
+    leaky = find_future_leakage(leaky_total, ev, lab, key="user_id", event_time="ts", label_time="label_time",
+                                max_rounds=max_rounds)
+    # documented coverage: a label's future is perturbed after the latest label time of its round (its own time
+    # when the key has at most `max_rounds` distinct label times); the leaky total moves iff such events exist
+    rnd = lab.groupby("user_id")["label_time"].rank(method="dense").astype(int).clip(upper=max_rounds)
+    cutoff = lab.groupby([lab["user_id"], rnd])["label_time"].transform("max").to_numpy()
+    has_future = (cutoff[:, None] < ev["ts"].to_numpy()[None, :]) & \
+                 (lab["user_id"].to_numpy()[:, None] == ev["user_id"].to_numpy()[None, :])
+    assert leaky.leaky == (["total"] if has_future.any() else []), str(leaky)
 
 
 def test_leaky_feature_is_flagged_and_as_of_passes():
@@ -313,6 +324,8 @@ def test_leakage_bad_inputs_and_empty_cases():
     with pytest.raises(ValueError, match="one row per label"): find_future_leakage(lambda e, l: l.head(1), ev, lab, **kw)
     with pytest.raises(TypeError, match="DataFrame"): find_future_leakage(lambda e, l: 3, ev, lab, **kw)
     with pytest.raises(ValueError, match="unknown perturbation"): find_future_leakage(leaky_total, ev, lab, perturbations=["x"], **kw)
+    with pytest.raises(ValueError, match="non-empty list"): find_future_leakage(leaky_total, ev, lab, perturbations=[], **kw)
+    with pytest.raises(ValueError, match="max_rounds"): find_future_leakage(leaky_total, ev, lab, max_rounds=0, **kw)
     with pytest.raises(KeyError, match="missing from labels"): find_future_leakage(leaky_total, ev, lab.drop(columns="label_time"), **kw)
     with pytest.raises(TypeError, match="tz-naive"):
         find_future_leakage(leaky_total, ev.assign(ts=ev["ts"].dt.tz_localize("UTC")), lab, **kw)
