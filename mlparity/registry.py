@@ -110,32 +110,36 @@ def _header(data:bytes)->tuple[dict, bytes]:
     except ValueError as e: raise ArtifactFormatError(f"corrupt artifact header: {e}") from None
     return header, data[n0+n:]
 
-def from_artifact(data:bytes, # bytes written by `to_artifact`
-                 )->Any:
-    "The model stored in `data`; never executes code from it (only allow-listed types, numeric arrays)."
-    header, body = _header(data)
+def _rebuild(header:dict, body:bytes)->Any:
     name = header.get("type")
     if name not in _ARTIFACT_TYPES:
         raise ArtifactFormatError(f"the artifact holds a {name!r}, which is not an allowed type ({', '.join(sorted(_ARTIFACT_TYPES))})")
     cls, refit_from = _ARTIFACT_TYPES[name]
-    try: model = cls(**header["params"])
-    except TypeError as e: raise ArtifactFormatError(f"cannot rebuild {name} from the stored parameters: {e}") from None
+    model = cls(**header["params"])
     attrs = dict(header.get("values", {}))
-    attrs.update({k: np.array(v, dtype=object) for k, v in header.get("strings", {}).items()})
+    attrs.update({k: np.array([str(x) for x in v], dtype=object) for k, v in header.get("strings", {}).items()})
     for k, spec in header.get("arrays", {}).items():
         dt = np.dtype(spec["dtype"])
-        if not _numeric(np.empty(0, dt)): raise ArtifactFormatError(f"array {k!r} has dtype {dt}: only numeric arrays are allowed")
-        lo, n = int(spec["offset"]), int(spec["nbytes"])
-        shape = tuple(int(s) for s in spec["shape"])
-        if lo < 0 or lo + n > len(body) or n != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
+        if dt.kind not in "biufc": raise ArtifactFormatError(f"array {k!r} has dtype {dt}: only numeric arrays are allowed")
+        lo, n, shape = int(spec["offset"]), int(spec["nbytes"]), tuple(int(s) for s in spec["shape"])
+        if lo < 0 or lo + n > len(body) or min(shape, default=0) < 0 or n != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
             raise ArtifactFormatError(f"array {k!r} does not fit in the artifact (offset {lo}, {n} bytes of {len(body)})")
-        a = np.frombuffer(body, dtype=dt, count=n // dt.itemsize if dt.itemsize else 0, offset=lo).reshape(shape).copy()
+        a = np.frombuffer(body, dtype=dt, count=n // dt.itemsize, offset=lo).reshape(shape).copy()
         attrs[k] = a[()] if a.ndim == 0 else a
     if refit_from: return model.fit(attrs[refit_from])
     for k, v in attrs.items(): setattr(model, k, v)
     return model
 
-# %% ../nbs/13_registry.ipynb #c93b9b42
+def from_artifact(data:bytes, # bytes written by `to_artifact`
+                 )->Any:
+    "The model stored in `data`; never executes code from it (only allow-listed types, numeric arrays)."
+    header, body = _header(data)
+    try: return _rebuild(header, body)
+    except ArtifactFormatError: raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
+        raise ArtifactFormatError(f"corrupt artifact ({type(e).__name__}: {e}); republish the model") from None
+
+# %% ../nbs/13_registry.ipynb #e0ea2931
 def _require_columns(df, cols, what):
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{what} must be a DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
@@ -159,7 +163,7 @@ def check_served_versions(fleet:pd.DataFrame,           # one row per server
                             evidence={"servers": len(fleet), "mismatched": len(findings)}, severity="info"))
     return Report(findings, {"fleet": fleet}, title="served versions")
 
-# %% ../nbs/13_registry.ipynb #4d0f7ccd
+# %% ../nbs/13_registry.ipynb #236c2d35
 @runtime_checkable
 class ObjectStore(Protocol):
     "Bytes under string keys: what the registry needs from S3, GCS or a folder. `put` must be atomic."
@@ -176,7 +180,7 @@ class MetadataStore(Protocol):
     def versions(self, name:str)->list[int]: ...
     def names(self)->list[str]: ...
 
-# %% ../nbs/13_registry.ipynb #bbd8edcc
+# %% ../nbs/13_registry.ipynb #741d0404
 FAULT_ENV = "MLPARITY_REGISTRY_FAULT"
 FAULT_POINTS = ("before_upload", "during_upload", "after_upload", "during_commit")
 
@@ -189,7 +193,7 @@ def _fault_point(step:str):
     if how == "kill" and hasattr(signal, "SIGKILL"): os.kill(os.getpid(), signal.SIGKILL)
     os._exit(70)
 
-# %% ../nbs/13_registry.ipynb #d530bc88
+# %% ../nbs/13_registry.ipynb #1ceca573
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 def _fsync_dir(path:Path):
@@ -229,7 +233,7 @@ class LocalObjectStore:
     def delete(self, key:str)->None: self._path(key).unlink(missing_ok=True)
     def __repr__(self): return f"LocalObjectStore({str(self.root)!r})"
 
-# %% ../nbs/13_registry.ipynb #7e8ebbec
+# %% ../nbs/13_registry.ipynb #cd5fb34b
 _SCHEMA = """CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, key TEXT NOT NULL,
     kind TEXT NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (name, version))"""
@@ -265,7 +269,7 @@ class SQLiteMetadataStore:
             raise
         finally: con.close()
 
-# %% ../nbs/13_registry.ipynb #f7d2d8e3
+# %% ../nbs/13_registry.ipynb #69874eac
 _COLS = ("name", "version", "sha256", "key", "kind", "metadata")
 
 def _row(r): return {**dict(zip(_COLS, r)), "metadata": json.loads(r[5])}
@@ -296,7 +300,7 @@ SQLiteMetadataStore._query = _sqlite_query
 SQLiteMetadataStore.versions, SQLiteMetadataStore.get = _sqlite_versions, _sqlite_get
 SQLiteMetadataStore.names = lambda self: [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
 
-# %% ../nbs/13_registry.ipynb #64acb26c
+# %% ../nbs/13_registry.ipynb #870cd986
 def _sha256(data:bytes)->str: return hashlib.sha256(data).hexdigest()
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -313,7 +317,7 @@ class ModelRegistry:
         self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite")
     def __repr__(self): return f"ModelRegistry({str(self.path)!r})"
 
-# %% ../nbs/13_registry.ipynb #3dfdd277
+# %% ../nbs/13_registry.ipynb #add28c1b
 def _publish(self:ModelRegistry,
              name:str,                  # the model's name, e.g. "recs"
              model:Any,                 # a fitted model of a supported type (see `register_artifact_type`)
@@ -338,7 +342,7 @@ def _publish(self:ModelRegistry,
 
 ModelRegistry.publish = _publish
 
-# %% ../nbs/13_registry.ipynb #d7b28bce
+# %% ../nbs/13_registry.ipynb #2de551f4
 def _load(self:ModelRegistry,
           name:str,                       # the model's name
           version:int|str="latest",       # a version number, or "latest"
@@ -366,7 +370,7 @@ def _history(self:ModelRegistry, name:str)->pd.DataFrame:
 
 ModelRegistry.load, ModelRegistry.versions, ModelRegistry.history = _load, _versions, _history
 
-# %% ../nbs/13_registry.ipynb #b1fdde7a
+# %% ../nbs/13_registry.ipynb #16b132b4
 class ABReport(Report):
     "A `Report` on an A/B test, with the `lift` (treatment minus control, by loaded version; NaN when invalid)."
     lift:float = float("nan")
