@@ -253,6 +253,10 @@ class SQLiteMetadataStore:
         con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
         con.execute("PRAGMA synchronous=FULL")
         return con
+    def _query(self, sql, args=()):
+        con = self._connect()
+        try: return con.execute(sql, args).fetchall()
+        finally: con.close()
     def add(self, name:str, sha256:str, key:str, kind:str, metadata:dict)->int:
         "Commit the next version of `name`, pointing at the artifact `key` with hash `sha256`; return its number."
         con = self._connect()
@@ -269,21 +273,30 @@ class SQLiteMetadataStore:
             raise
         finally: con.close()
 
-# %% ../nbs/13_registry.ipynb #69874eac
-_COLS = ("name", "version", "sha256", "key", "kind", "metadata")
+# %% ../nbs/13_registry.ipynb #017dc6b1
+def _method(cls):
+    "Attach the decorated function to `cls` as a method named like it without the leading `_` (a small fastcore `patch`)."
+    def deco(f):
+        f.__name__ = f.__name__.lstrip("_"); f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+        setattr(cls, f.__name__, f)
+        return f
+    return deco
 
+_COLS = ("name", "version", "sha256", "key", "kind", "metadata")
 def _row(r): return {**dict(zip(_COLS, r)), "metadata": json.loads(r[5])}
 
-def _sqlite_query(self:SQLiteMetadataStore, sql, args=()):
-    con = self._connect()
-    try: return con.execute(sql, args).fetchall()
-    finally: con.close()
-
-def _sqlite_versions(self:SQLiteMetadataStore, name:str)->list[int]:
+@_method(SQLiteMetadataStore)
+def _versions(self:SQLiteMetadataStore, name:str)->list[int]:
     "The committed versions of `name`, oldest first."
     return [r[0] for r in self._query("SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]
 
-def _sqlite_get(self:SQLiteMetadataStore, name:str, version:int|str="latest")->dict:
+@_method(SQLiteMetadataStore)
+def _names(self:SQLiteMetadataStore)->list[str]:
+    "The names of the models with at least one version."
+    return [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
+
+@_method(SQLiteMetadataStore)
+def _get(self:SQLiteMetadataStore, name:str, version:int|str="latest")->dict:
     "The record of `version` (a number or `\"latest\"`) of `name`."
     if version == "latest":
         rows = self._query("SELECT * FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1", (name,))
@@ -295,10 +308,6 @@ def _sqlite_get(self:SQLiteMetadataStore, name:str, version:int|str="latest")->d
         if not have: raise KeyError(f"no model named {name!r} in {self.path} (models: {self.names()})")
         raise KeyError(f"model {name!r} has no version {version!r} (versions: {have})")
     return _row(rows[0])
-
-SQLiteMetadataStore._query = _sqlite_query
-SQLiteMetadataStore.versions, SQLiteMetadataStore.get = _sqlite_versions, _sqlite_get
-SQLiteMetadataStore.names = lambda self: [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
 
 # %% ../nbs/13_registry.ipynb #870cd986
 def _sha256(data:bytes)->str: return hashlib.sha256(data).hexdigest()
@@ -317,7 +326,8 @@ class ModelRegistry:
         self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite")
     def __repr__(self): return f"ModelRegistry({str(self.path)!r})"
 
-# %% ../nbs/13_registry.ipynb #add28c1b
+# %% ../nbs/13_registry.ipynb #b1f7f242
+@_method(ModelRegistry)
 def _publish(self:ModelRegistry,
              name:str,                  # the model's name, e.g. "recs"
              model:Any,                 # a fitted model of a supported type (see `register_artifact_type`)
@@ -340,9 +350,8 @@ def _publish(self:ModelRegistry,
     _fault_point("after_upload")
     return self.meta.add(name, sha, key, _type_name(type(model)), metadata)
 
-ModelRegistry.publish = _publish
-
-# %% ../nbs/13_registry.ipynb #2de551f4
+# %% ../nbs/13_registry.ipynb #38fa583d
+@_method(ModelRegistry)
 def _load(self:ModelRegistry,
           name:str,                       # the model's name
           version:int|str="latest",       # a version number, or "latest"
@@ -358,19 +367,19 @@ def _load(self:ModelRegistry,
                              f"the registry recorded {rec['sha256']} (tampered or truncated; republish it)")
     return from_artifact(data), rec["version"]
 
+@_method(ModelRegistry)
 def _versions(self:ModelRegistry, name:str)->list[int]:
     "The committed versions of `name`, oldest first (only versions whose artifact was verified)."
     return self.meta.versions(name)
 
+@_method(ModelRegistry)
 def _history(self:ModelRegistry, name:str)->pd.DataFrame:
     "A table of the committed versions of `name`: version, type, short hash, metadata."
     recs = [self.meta.get(name, v) for v in self.meta.versions(name)]
     return pd.DataFrame({"version": [r["version"] for r in recs], "kind": [r["kind"].rsplit(".", 1)[-1] for r in recs],
                          "sha256": [r["sha256"][:12] for r in recs], "metadata": [json.dumps(r["metadata"]) for r in recs]})
 
-ModelRegistry.load, ModelRegistry.versions, ModelRegistry.history = _load, _versions, _history
-
-# %% ../nbs/13_registry.ipynb #16b132b4
+# %% ../nbs/13_registry.ipynb #0d50ec6d
 class ABReport(Report):
     "A `Report` on an A/B test, with the `lift` (treatment minus control, by loaded version; NaN when invalid)."
     lift:float = float("nan")
