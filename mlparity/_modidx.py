@@ -97,4 +97,5 @@ d = { 'settings': { 'branch': 'main',
                                    'mlparity.registry.from_artifact': ('registry.html#from_artifact', 'mlparity/registry.py'),
                                    'mlparity.registry.register_artifact_type': ( 'registry.html#register_artifact_type',
                                                                                  'mlparity/registry.py'),
+                                   'mlparity.registry.route_arms': ('registry.html#route_arms', 'mlparity/registry.py'),
                                    'mlparity.registry.to_artifact': ('registry.html#to_artifact', 'mlparity/registry.py')}}}

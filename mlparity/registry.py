@@ -16,7 +16,7 @@ from .core import Finding, Report
 # %% auto #0
 __all__ = ['FAULT_ENV', 'FAULT_POINTS', 'IntegrityError', 'ArtifactFormatError', 'register_artifact_type', 'to_artifact',
            'from_artifact', 'check_served_versions', 'ObjectStore', 'MetadataStore', 'LocalObjectStore',
-           'SQLiteMetadataStore', 'ModelRegistry', 'ABReport', 'ab_report']
+           'SQLiteMetadataStore', 'ModelRegistry', 'route_arms', 'ABReport', 'ab_report']
 
 # %% ../nbs/13_registry.ipynb #01255b03
 class IntegrityError(Exception):
@@ -379,7 +379,23 @@ def _history(self:ModelRegistry, name:str)->pd.DataFrame:
     return pd.DataFrame({"version": [r["version"] for r in recs], "kind": [r["kind"].rsplit(".", 1)[-1] for r in recs],
                          "sha256": [r["sha256"][:12] for r in recs], "metadata": [json.dumps(r["metadata"]) for r in recs]})
 
-# %% ../nbs/13_registry.ipynb #0d50ec6d
+# %% ../nbs/13_registry.ipynb #3a94955e
+def route_arms(fleet:pd.DataFrame,            # one row per server
+               assigned:Mapping[str, int],    # the version each arm should serve, e.g. {"control": 1, "treatment": 2}
+               loaded:str="loaded_version",   # column: the version the server actually loaded
+               server:str="server",           # column: the server's name
+              )->dict[str, list]:
+    "The servers of `fleet` that may take each arm's traffic: those whose `loaded` version is the arm's `assigned` one."
+    _require_columns(fleet, [server, loaded], "fleet")
+    routes = {a: fleet.loc[fleet[loaded] == v, server].tolist() for a, v in assigned.items()}
+    empty = {a: assigned[a] for a, s in routes.items() if not s}
+    if empty:
+        have = sorted(fleet[loaded].dropna().unique().tolist())
+        raise LookupError(f"no server has loaded version(s) {empty} (loaded versions: {have}); "
+                          "wait for the deploy to finish or stop the experiment")
+    return routes
+
+# %% ../nbs/13_registry.ipynb #c5000608
 class ABReport(Report):
     "A `Report` on an A/B test, with the `lift` (treatment minus control, by loaded version; NaN when invalid)."
     lift:float = float("nan")
