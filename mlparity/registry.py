@@ -31,7 +31,7 @@ _ARTIFACT_TYPES:dict[str, tuple[type, str|None]] = {}
 def _type_name(cls:type)->str:
     "The public dotted name of `cls`, e.g. `sklearn.linear_model.LogisticRegression`."
     mod = cls.__module__.split(".")
-    public = ".".join(p for p in mod if not p.startswith("_"))
+    public = ".".join(p for p in mod if not p.startswith("_")) or cls.__module__
     return f"{public}.{cls.__qualname__}"
 
 def register_artifact_type(cls:type,              # an estimator class with `get_params`/`set_params`
