@@ -4,7 +4,7 @@ The kill tests use the documented test hook: the environment variable `MLPARITY_
 the publish path (`before_upload`, `during_upload`, `after_upload`, `during_commit`) at which the process ends
 abruptly, with `os._exit(70)` or, with a `:kill` suffix, SIGKILL.
 """
-import hashlib, json, multiprocessing as mp, os, signal, sqlite3, struct
+import hashlib, json, multiprocessing as mp, os, signal, sqlite3, struct, time
 from pathlib import Path
 
 import numpy as np
@@ -83,21 +83,46 @@ def test_kill_during_upload_of_existing_content_does_not_hurt_it(tmp_path):
 
 # --- several processes publishing at once -----------------------------------------------------------------------
 
+class _SlowLocalStore(LocalObjectStore):
+    "Uploads that take a little while, so that a reader polling during a publish has a window to look into."
+    def put(self, key, data):
+        time.sleep(0.01); super().put(key, data)
+
+
 def _publish_many(path, proc, n, barrier):
     barrier.wait()
-    reg = ModelRegistry(path)  # every process also creates the schema: the first-use race is tested too
+    # every process also creates the schema: the first-use race is tested too
+    reg = ModelRegistry(path, store=_SlowLocalStore(Path(path) / "objects"))
     for i in range(n):
         reg.publish("m", ridge(100 * proc + i), {"proc": proc, "i": i})
     os._exit(0)
 
 
+def _read_while_publishing(path, barrier, stop, report):
+    "A server polling `latest` during the publishes: every version it sees must load and verify."
+    barrier.wait()
+    reg, seen, problem = ModelRegistry(path), 0, ""
+    while not stop.is_set() and not problem:
+        try: _, v = reg.load("m")
+        except KeyError: continue            # no version yet
+        except Exception as e: problem = repr(e)
+        else:
+            if v < seen: problem = f"latest went back from {seen} to {v}"
+            seen = v
+    Path(report).write_text(problem or f"ok, last saw version {seen}")
+    os._exit(1 if problem else 0)
+
+
 def test_concurrent_publishers_get_unique_versions_and_none_is_lost(tmp_path):
     procs, n = 4, 8
-    barrier = FORK.Barrier(procs)
+    barrier, stop, report = FORK.Barrier(procs + 1), FORK.Event(), tmp_path / "reader.txt"
+    reader = FORK.Process(target=_read_while_publishing, args=(tmp_path / "reg", barrier, stop, report))
     ps = [FORK.Process(target=_publish_many, args=(tmp_path / "reg", k, n, barrier)) for k in range(procs)]
-    for p in ps: p.start()
+    for p in [reader, *ps]: p.start()
     for p in ps: p.join(60)
+    stop.set(); reader.join(30)
     assert [p.exitcode for p in ps] == [0] * procs
+    assert reader.exitcode == 0, f"a reader saw a version it could not load: {report.read_text()}"
     reg = assert_consistent(tmp_path / "reg")
     assert reg.versions("m") == list(range(1, procs * n + 1))
     published = sorted((r["metadata"]["proc"], r["metadata"]["i"]) for r in (reg.meta.get("m", v) for v in reg.versions("m")))
@@ -210,10 +235,13 @@ def test_pickle_and_unsupported_types_are_refused(tmp_path):
     assert reg.versions("m") == [] and not any((tmp_path / "objects").rglob("*.*"))
 
 
-@settings(max_examples=150, deadline=None)
+_SMALL = to_artifact(LogisticRegression().fit([[0.0, 1], [1, 0], [2, 2], [3, 1]], [0, 1, 0, 1]))
+
+
+@settings(max_examples=200, deadline=None)
 @given(pos=st.integers(min_value=0), byte=st.integers(min_value=0, max_value=255))
 def test_any_single_byte_change_gives_a_model_or_a_format_error(pos, byte):
-    data = bytearray(to_artifact(LogisticRegression().fit([[0.0, 1], [1, 0], [2, 2], [3, 1]], [0, 1, 0, 1])))
+    data = bytearray(_SMALL)
     data[pos % len(data)] = byte
     try: m = from_artifact(bytes(data))
     except ArtifactFormatError: return
