@@ -284,3 +284,12 @@ def test_checks_explain_bad_input_and_catch_mismatches():
     good = ab_report(log[log.arm.eq("control") | log.loaded_version.eq(2)], {"control": 1, "treatment": 2})
     assert good.ok and good.lift == pytest.approx(0.5)
     with pytest.raises(KeyError, match="arm 'treatment' has no assigned version"): ab_report(log, {"control": 1})
+
+
+def test_route_arms_routes_by_loaded_version_and_refuses_when_none_has_it():
+    from mlparity.registry import route_arms
+    fleet = pd.DataFrame({"server": ["c", "t1", "t2"], "loaded_version": [1, 2, 1]})
+    assert route_arms(fleet, {"control": 1, "treatment": 2}) == {"control": ["c", "t2"], "treatment": ["t1"]}
+    with pytest.raises(LookupError, match=r"no server has loaded version\(s\) \{'treatment': 3\} \(loaded versions: \[1, 2\]\)"):
+        route_arms(fleet, {"control": 1, "treatment": 3})
+    with pytest.raises(KeyError, match="missing from fleet"): route_arms(fleet.rename(columns={"server": "host"}), {"a": 1})
