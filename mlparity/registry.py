@@ -190,6 +190,7 @@ def _fault_point(step:str):
     if not spec: return
     where, _, how = spec.partition(":")
     if where != step: return
+    if how == "raise": raise RuntimeError(f"injected fault at {step} ({FAULT_ENV}={spec!r})")
     if how == "kill" and hasattr(signal, "SIGKILL"): os.kill(os.getpid(), signal.SIGKILL)
     os._exit(70)
 
