@@ -293,3 +293,13 @@ def test_route_arms_routes_by_loaded_version_and_refuses_when_none_has_it():
     with pytest.raises(LookupError, match=r"no server has loaded version\(s\) \{'treatment': 3\} \(loaded versions: \[1, 2\]\)"):
         route_arms(fleet, {"control": 1, "treatment": 3})
     with pytest.raises(KeyError, match="missing from fleet"): route_arms(fleet.rename(columns={"server": "host"}), {"a": 1})
+
+
+@pytest.mark.parametrize("step", FAULT_POINTS)
+def test_raise_mode_of_the_hook_fails_the_publish_and_commits_nothing(tmp_path, monkeypatch, step):
+    reg = ModelRegistry(tmp_path)
+    monkeypatch.setenv(FAULT_ENV, f"{step}:raise")
+    with pytest.raises(RuntimeError, match=f"injected fault at {step}"): reg.publish("m", ridge(0))
+    monkeypatch.delenv(FAULT_ENV)
+    assert reg.versions("m") == [] and reg.publish("m", ridge(0)) == 1
+    assert not list((tmp_path / "objects").rglob(".tmp-*")), "a failed put left its temporary file behind"
