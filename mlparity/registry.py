@@ -360,7 +360,7 @@ def _load(self:ModelRegistry,
     "The model `version` of `name` and the version actually loaded, after checking the artifact's hash."
     rec = self.meta.get(name, version)
     try: data = self.store.get(rec["key"])
-    except KeyError:
+    except (KeyError, FileNotFoundError):       # the protocol says KeyError; fsspec-style stores raise FileNotFoundError
         raise IntegrityError(f"version {rec['version']} of {name!r}: artifact {rec['key']} is missing from {self.store}") from None
     got = _sha256(data)
     if got != rec["sha256"]:
