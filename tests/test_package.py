@@ -28,3 +28,19 @@ def test_wheel_installs_and_imports_without_dev_tools(tmp_path):
     names = {r.strip().lower() for r in line.split(":", 1)[1].split(",") if r.strip()}
     assert not names & FORBIDDEN, line
     assert {"numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pyyaml"} <= names, line
+
+    # the console script of the plain install works: a failing parity check exits 1, a clean audit 0
+    exe = str(tmp_path / "env" / "bin" / "mlparity")
+    (outside / "a.csv").write_text("user_id,f\n1,0.5\n2,1.0\n")
+    (outside / "b.csv").write_text("user_id,f\n2,1.0\n1,1.5\n")
+    r = subprocess.run([exe, "parity", "a.csv", "b.csv", "--key", "user_id", "--json"], cwd=outside, capture_output=True, text=True)
+    assert r.returncode == 1 and '"ok": false' in r.stdout, r.stdout + r.stderr
+    subprocess.run([py, "-c", "from mlparity.debt import make_clean_repo; make_clean_repo('clean')"], cwd=outside, check=True)
+    r = subprocess.run([exe, "audit", "clean"], cwd=outside, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # and the registry works on a fresh folder
+    code = ("import numpy as np; from sklearn.linear_model import LogisticRegression; from mlparity.registry import ModelRegistry\n"
+            "reg = ModelRegistry('models'); m = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])\n"
+            "v = reg.publish('recs', m); model, loaded = reg.load('recs')\n"
+            "assert loaded == v == reg.versions('recs')[-1] and (model.coef_ == m.coef_).all(); print('ok', v)")
+    assert run(py, "-c", code, cwd=outside).stdout.strip() == "ok 1"
