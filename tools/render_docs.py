@@ -77,7 +77,11 @@ def apply_output_names(proc:Path, names:dict[str, str]):
             t = f.read_text()
             t2 = pat.sub(lambda m: names[m.group(1)], t)
             if t2 != t: f.write_text(t2)
-    for old, new in names.items(): (proc / old).rename(proc / new)
+    for old, new in names.items():
+        (proc / old).rename(proc / new)
+        nb = json.loads((proc / new).read_text())   # the name is applied: drop the key the renderer would warn about
+        nb["cells"][0]["source"] = [l for l in "".join(nb["cells"][0]["source"]).splitlines(True) if not l.startswith("output-file:")]
+        (proc / new).write_text(json.dumps(nb, indent=1))
 
 
 def render(proc:Path, cfg):
