@@ -77,11 +77,17 @@ def apply_output_names(proc:Path, names:dict[str, str]):
             t = f.read_text()
             t2 = pat.sub(lambda m: names[m.group(1)], t)
             if t2 != t: f.write_text(t2)
-    for old, new in names.items():
-        (proc / old).rename(proc / new)
-        nb = json.loads((proc / new).read_text())   # the name is applied: drop the key the renderer would warn about
-        nb["cells"][0]["source"] = [l for l in "".join(nb["cells"][0]["source"]).splitlines(True) if not l.startswith("output-file:")]
-        (proc / new).write_text(json.dumps(nb, indent=1))
+    for old, new in names.items(): (proc / old).rename(proc / new)
+
+
+def drop_output_file(proc:Path):
+    "Remove `output-file` from the front matter once names are applied (a renderer that ignores it warns about it)."
+    for f in proc.rglob("*.ipynb"):
+        nb = json.loads(f.read_text())
+        cells = nb["cells"]
+        if cells and cells[0]["cell_type"] == "raw":
+            cells[0]["source"] = [l for l in "".join(cells[0]["source"]).splitlines(True) if not l.startswith("output-file:")]
+            f.write_text(json.dumps(nb, indent=1))
 
 
 def render(proc:Path, cfg):
@@ -91,6 +97,7 @@ def render(proc:Path, cfg):
         renderer = ["quarto", "render", str(proc), "--no-execute"]
     else:
         apply_output_names(proc, output_names(proc))
+        drop_output_file(proc)
         renderer = [str(Path(sys.executable).with_name("smalldocs")), "render", str(proc)]
     print("rendering with", Path(renderer[0]).name, flush=True)
     subprocess.run(renderer, check=True)
