@@ -139,7 +139,7 @@ def profile_dask(ddf,                     # the data to summarise: a Dask (or pa
                  columns:list|None=None,  # columns to keep (default: all)
                  name:str="reference",    # what to call `ddf` in error messages
                 )->Profile:
-    "`Profile.from_frame` of `ddf`, computed partition by partition and merged with `Profile.merge` (a tree)."
+    "The drift `Profile` of `ddf`: each partition profiled, the profiles merged with `Profile.merge` (a tree)."
     dask, dd = _dask()
     ddf = _as_dask(ddf, name, dd)
     cols = list(ddf.columns) if columns is None else list(columns)
