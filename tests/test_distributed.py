@@ -225,3 +225,16 @@ def test_parity_missing_keys_same_error():
     with pytest.raises(ValueError) as want: compare_frames(off, on, K)
     with pytest.raises(ValueError) as got: compare_frames_dask(ddf(off, 4), ddf(on, 2), K)
     assert str(got.value) == str(want.value) and "3 missing value(s) in offline" in str(want.value)
+
+
+def test_parity_datetime_keys_and_odd_dtypes():
+    rng = np.random.default_rng(11)
+    n = 200
+    t = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.permutation(10 * n)[:n], "min")
+    off = pd.DataFrame({"when": t, "cat": pd.Categorical(rng.choice(list("abc"), n)), "flag": rng.random(n) < 0.5,
+                        "gap": pd.to_timedelta(rng.integers(0, 100, n), "s"), "obj": pd.Series(rng.integers(0, 5, n), dtype=object)})
+    on = off.assign(when=off["when"].dt.tz_convert("Europe/Berlin")).iloc[5:].copy()
+    on.loc[on.index[::7], "flag"] = ~on.loc[on.index[::7], "flag"]
+    on.loc[on.index[::11], "gap"] += pd.Timedelta("1s")
+    on["obj"] = on["obj"].astype(float)
+    same_parity(off, on, key="when", n_off=4, n_on=3)
