@@ -103,13 +103,21 @@ def _key_arrays(off:pd.DataFrame, on:pd.DataFrame, keys:list[str])->tuple[pd.Ind
     return pd.MultiIndex.from_arrays(off_cols, names=keys), pd.MultiIndex.from_arrays(on_cols, names=keys), findings
 
 # %% ../nbs/04_parity.ipynb #936ede0a
-def _check_unique(idx:pd.Index, side:str, keys:list[str]):
-    if idx.is_unique: return
+def _dups(idx:pd.Index, n:int=5)->tuple[int, pd.Index]:
+    "The number of keys that occur more than once in `idx`, and the `n` smallest of them (mergeable across partitions)."
+    if idx.is_unique: return 0, idx[:0]
     dup = idx[idx.duplicated()].unique()
-    shown = [_plain(v) for v in dup[:5]]
-    raise ValueError(f"{side} has {len(dup)} duplicate key(s) in {keys if len(keys) > 1 else repr(keys[0])}, e.g. {shown}: "
-                     f"each key must identify one row; deduplicate (df.drop_duplicates({keys if len(keys) > 1 else repr(keys[0])})) "
-                     "or add a column to `key`")
+    return len(dup), dup[np.asarray(dup.argsort())[:n]]
+
+def _raise_dups(side:str, keys:list[str], count:int, examples:pd.Index):
+    shown = [_plain(v) for v in examples]
+    k = keys if len(keys) > 1 else repr(keys[0])
+    raise ValueError(f"{side} has {count} duplicate key(s) in {k}, e.g. {shown}: "
+                     f"each key must identify one row; deduplicate (df.drop_duplicates({k})) or add a column to `key`")
+
+def _check_unique(idx:pd.Index, side:str, keys:list[str]):
+    count, ex = _dups(idx)
+    if count: _raise_dups(side, keys, count, ex)
 
 def _plain(v):
     "A key value as plain Python, for messages and evidence."
@@ -186,7 +194,7 @@ def _eq_objects(a:np.ndarray, b:np.ndarray)->np.ndarray:
 # %% ../nbs/04_parity.ipynb #9c418cdd
 def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)->tuple[np.ndarray, dict]:
     "Boolean mask of mismatching positions between aligned `a` and `b`, and numeric statistics of the differences."
-    stats = {"max_abs_diff": np.nan, "max_rel_diff": np.nan, "median_ratio": np.nan}
+    stats = {"max_abs_diff": np.nan, "max_rel_diff": np.nan, "median_ratio": np.nan, "ratios": np.zeros(0)}
     if how == "number":
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             same = a == b
@@ -206,7 +214,7 @@ def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)
                     rel = d[sc > 0] / sc[sc > 0]
                     stats["max_rel_diff"] = float(rel.max()) if len(rel) else np.nan
                     nz = fin & (fa != 0)
-                    if nz.any(): stats["median_ratio"] = float(np.median(fb[nz] / fa[nz]))
+                    if nz.any(): stats["ratios"] = fb[nz] / fa[nz]; stats["median_ratio"] = float(np.median(stats["ratios"]))
                 else:
                     stats["max_abs_diff"] = float("inf") if (bad & ~np.isnan(diff)).any() else np.nan
         return bad, stats
@@ -296,7 +304,197 @@ def _smallest(idx:pd.Index, n:int)->np.ndarray:
         return part[np.argsort(vals[part], kind="stable")]
     return np.asarray(idx.argsort())[:n]
 
+# %% ../nbs/04_parity.ipynb #1fa276f4
+def _features(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], columns, s_off:str, s_on:str)->list:
+    "The features to compare: `columns`, checked, or every non-key column of either side."
+    feat_off = [c for c in off.columns if c not in keys]
+    feat_on = [c for c in on.columns if c not in keys]
+    if columns is None: return feat_off + [c for c in feat_on if c not in set(feat_off)]
+    features = [columns] if isinstance(columns, str) else list(columns)
+    bad = [c for c in features if c in keys]
+    if bad: raise ValueError(f"`columns` includes key column(s) {bad}: list only features")
+    absent = [c for c in features if c not in off.columns and c not in on.columns]
+    if absent: raise KeyError(f"column(s) {absent} in neither {s_off} (columns: {_cols_repr(off)}) nor {s_on} (columns: {_cols_repr(on)})")
+    return features
+
+def _kinds(off:pd.DataFrame, on:pd.DataFrame, features:list)->dict:
+    "How each feature present on both sides is read: {feature: (offline kind, online kind)}."
+    return {c: (_value_kind(off[c]), _value_kind(on[c])) for c in features if c in off.columns and c in on.columns}
+
+def _how(ka:str, kb:str, tza, tzb, n:int)->str|None:
+    "How a feature of kinds `ka`, `kb` (time zones `tza`, `tzb`) is compared over `n` shared keys; None: it cannot be."
+    how = _comparable(ka, kb) if n else "exact"
+    if how == "exact" and ka == "datetime" and (tza is None) != (tzb is None): how = None
+    return how
+
+def _cat(a:pd.Index, b:pd.Index)->pd.Index:
+    "`a` and `b` appended (an empty side keeps the other's dtype)."
+    return b if len(a) == 0 else a if len(b) == 0 else a.append(b)
+
+def _firsts(idx:pd.Index, vals:list, n:int)->tuple[pd.Index, list]:
+    "The `n` smallest keys of `idx` with the matching entries of `vals` (lists of per-key values)."
+    pos = _smallest(idx, n)
+    return idx[pos], [[v[i] for i in pos] for v in vals]
+
+_NO_COUNT = dict(m=0, max_abs=np.nan, max_rel=np.nan, ratios=np.zeros(0), ex_keys=None, ex=[[], []])
+
+def _parity_counts(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], features:list, kinds:dict,
+                   rtol:float, atol:float, max_examples:int)->dict:
+    "Mergeable counters of comparing `off` and `on` (prepared frames) on `keys`: see `_merge_counts`."
+    off_idx, on_idx, key_findings = _key_arrays(off, on, keys)
+    p = dict(n_off=len(off_idx), n_on=len(on_idx), n=0, key_findings=key_findings,
+             dups=[_dups(off_idx), _dups(on_idx)], one_sided=[(0, off_idx[:0]), (0, on_idx[:0])], features={})
+    if p["dups"][0][0] or p["dups"][1][0]: return p
+    indexer = off_idx.get_indexer(on_idx)
+    matched = indexer >= 0
+    i_on = np.flatnonzero(matched); i_off = indexer[i_on]
+    hit = np.zeros(len(off_idx), bool); hit[i_off] = True
+    n = p["n"] = len(i_on)
+    ex_n = max(max_examples, 1)
+    for j, (idx, mask) in enumerate(((off_idx, ~hit), (on_idx, ~matched))):
+        sub = idx[mask]
+        p["one_sided"][j] = (len(sub), sub[_smallest(sub, ex_n)])
+    if not n: return p
+    for c in features:
+        if c not in kinds: continue
+        a_s, b_s = off[c], on[c]
+        ka, kb = kinds[c]
+        how = _how(ka, kb, _tz(a_s), _tz(b_s), n)
+        if how is None: continue
+        if how == "number": a, b = _numbers(a_s), _numbers(b_s)
+        else: a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
+        a, b = a[i_off], b[i_on]
+        bad, stats = _compare_values(a, b, how, rtol, atol)
+        pos = np.flatnonzero(bad)
+        sel = pos[_smallest(on_idx[i_on[pos]], max_examples)]
+        p["features"][c] = dict(m=len(pos), max_abs=stats["max_abs_diff"], max_rel=stats["max_rel_diff"],
+                                ratios=stats["ratios"], ex_keys=on_idx[i_on[sel]], ex=[list(a[sel]), list(b[sel])])
+    return p
+
+def _max_abs(x:float, y:float)->float:
+    "The merged largest absolute difference: the largest finite one, else inf (only infinite ones), else NaN."
+    fin = [v for v in (x, y) if math.isfinite(v)]
+    if fin: return max(fin)
+    return math.inf if math.inf in (x, y) else math.nan
+
+def _merge_counts(p:dict, q:dict, max_examples:int)->dict:
+    "The counters of the union of two pieces of data that share no key (as `_parity_counts` makes them)."
+    ex_n = max(max_examples, 1)
+    seen = {(f.check, f.subject) for f in p["key_findings"]}
+    out = dict(n_off=p["n_off"] + q["n_off"], n_on=p["n_on"] + q["n_on"], n=p["n"] + q["n"],
+               key_findings=p["key_findings"] + [f for f in q["key_findings"] if (f.check, f.subject) not in seen],
+               dups=[], one_sided=[], features={})
+    for (k1, e1), (k2, e2) in zip(p["dups"], q["dups"]):
+        e = _cat(e1, e2); out["dups"].append((k1 + k2, e[_smallest(e, 5)]))
+    for (k1, e1), (k2, e2) in zip(p["one_sided"], q["one_sided"]):
+        e = _cat(e1, e2); out["one_sided"].append((k1 + k2, e[_smallest(e, ex_n)]))
+    for c in dict.fromkeys(list(p["features"]) + list(q["features"])):
+        f, g = p["features"].get(c, _NO_COUNT), q["features"].get(c, _NO_COUNT)
+        if f["ex_keys"] is None or g["ex_keys"] is None: out["features"][c] = g if f["ex_keys"] is None else f; continue
+        ex_keys, ex = _firsts(_cat(f["ex_keys"], g["ex_keys"]), [f["ex"][0] + g["ex"][0], f["ex"][1] + g["ex"][1]], max_examples)
+        out["features"][c] = dict(m=f["m"] + g["m"], max_abs=_max_abs(f["max_abs"], g["max_abs"]),
+                                  max_rel=float(np.fmax(f["max_rel"], g["max_rel"])),
+                                  ratios=np.concatenate([f["ratios"], g["ratios"]]), ex_keys=ex_keys, ex=ex)
+    return out
+
+# %% ../nbs/04_parity.ipynb #b9b8b834
+def _parity_report(p:dict, keys:list[str], features:list, dtypes:dict, kinds:dict, *, max_examples:int,
+                   missing_keys:str, sides:tuple[str,str], title:str)->ParityReport:
+    "The `ParityReport` of the counters `p`; `dtypes` maps each feature to its (offline, online) dtype or None."
+    s_off, s_on = sides
+    for side, (count, ex) in zip(sides, p["dups"]):
+        if count: _raise_dups(side, keys, count, ex)
+    findings = [Finding(f.check, f.subject, f.message.replace("offline", s_off).replace("online", s_on), f.evidence,
+                        f.severity, f.category) for f in p["key_findings"]]
+    for side, rows in ((s_off, p["n_off"]), (s_on, p["n_on"])):
+        if rows == 0:
+            findings.append(Finding("parity.rows", side, f"{side} has no rows: there is nothing to compare",
+                                    {"rows": 0}, "error", "data_dependencies"))
+    n = p["n"]
+    one_sided = []
+    for side, total, (k, ex) in zip(sides, (p["n_off"], p["n_on"]), p["one_sided"]):
+        if k:
+            shown = [_plain(v) for v in ex]
+            findings.append(Finding("parity.keys", side, f"{k} of {total} key(s) are only in {side}, e.g. {shown}",
+                                    {"count": k, "examples": shown}, missing_keys, "data_dependencies"))
+            kf = _key_frame(ex, keys); kf.insert(0, "only_in", side); one_sided.append(kf)
+    if p["n_off"] and p["n_on"] and n == 0:
+        findings.append(Finding("parity.rows", "key", f"no key appears in both {s_off} and {s_on}: there is nothing to compare",
+                                {"rows": 0}, "error", "data_dependencies"))
+    if not features:
+        findings.append(Finding("parity.columns", "features", "no feature columns to compare (only key columns)",
+                                {}, "error", "data_dependencies"))
+
+    rows, examples = [], []
+    for c in features:
+        dt_off, dt_on = dtypes[c]
+        row = dict(feature=c, status="ok", rows=n, mismatches=0, mismatch_rate=0.0, max_abs_diff=np.nan, max_rel_diff=np.nan,
+                   offline_dtype=None if dt_off is None else str(dt_off), online_dtype=None if dt_on is None else str(dt_on))
+        rows.append(row)
+        if dt_off is None or dt_on is None:
+            there, missing = (s_on, s_off) if dt_off is None else (s_off, s_on)
+            row.update(status=f"missing {missing}", rows=0, mismatch_rate=np.nan)
+            findings.append(Finding("parity.columns", str(c), f"computed in {there} but missing from {missing}",
+                                    {"present_in": there, "missing_from": missing}, "error", "data_dependencies"))
+            continue
+        ka, kb = kinds[c]
+        tza, tzb = getattr(dt_off, "tz", None), getattr(dt_on, "tz", None)
+        if _how(ka, kb, tza, tzb, n) is None:
+            row.update(status="types incomparable", mismatches=n, mismatch_rate=1.0 if n else np.nan)
+            hint = ("one is tz-aware, the other naive: localize the naive side, e.g. .dt.tz_localize('UTC')"
+                    if ka == kb == "datetime" else "cast one side to the other's type")
+            findings.append(Finding("parity.types", str(c), f"{s_off} is {dt_off} ({ka}) but {s_on} is {dt_on} ({kb}): "
+                                    f"values cannot be compared; {hint}",
+                                    {"offline_dtype": str(dt_off), "online_dtype": str(dt_on)}, "error", "data_dependencies"))
+            continue
+        f = p["features"].get(c, _NO_COUNT)
+        m = f["m"]
+        median_ratio = float(np.median(f["ratios"])) if len(f["ratios"]) else np.nan
+        dtype_differs = str(dt_off) != str(dt_on)
+        row.update(mismatches=m, mismatch_rate=m / n if n else np.nan, max_abs_diff=f["max_abs"], max_rel_diff=f["max_rel"],
+                   status="mismatch" if m else ("dtype differs" if dtype_differs else "ok"))
+        if n == 0: row.update(status="no shared rows")
+        if dtype_differs:
+            tzs = (f" (time zones {tza} and {tzb})" if ka == "datetime" and tza != tzb else "")
+            findings.append(Finding("parity.dtype", str(c), f"dtypes differ: {dt_off} in {s_off}, {dt_on} in {s_on}{tzs}"
+                                    + ("" if m else "; the values agree"),
+                                    {"offline_dtype": str(dt_off), "online_dtype": str(dt_on)}, "warning", "data_dependencies"))
+        if not m: continue
+        ex_keys, (xa, xb) = f["ex_keys"], f["ex"]
+        ex = _key_frame(ex_keys, keys)
+        ex.insert(len(keys), "feature", c)
+        ex[s_off] = pd.Series([_plain(x) for x in xa], dtype=object)
+        ex[s_on] = pd.Series([_plain(x) for x in xb], dtype=object)
+        examples.append(ex)
+        ev = {"rows": n, "mismatches": m, "mismatch_rate": m / n, "max_abs_diff": f["max_abs"],
+              "max_rel_diff": f["max_rel"], "median_ratio": median_ratio,
+              "examples": [{"key": _plain(kv), s_off: _plain(x), s_on: _plain(y)} for kv, x, y in zip(ex_keys, xa, xb)]}
+        first = ev["examples"][0]
+        msg = (f"{m} of {n} values differ ({100*m/n:.3g} %), e.g. {_key_str(keys, first['key'])}: "
+               f"{s_off} {_fmt(first[s_off])}, {s_on} {_fmt(first[s_on])}")
+        if math.isfinite(median_ratio): msg += f"; median {s_on}/{s_off} ratio {median_ratio:.4g}"
+        findings.append(Finding("parity.values", str(c), msg, ev, "error", "data_dependencies"))
+
+    summary = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS).rename(columns={"offline_dtype": f"{s_off}_dtype", "online_dtype": f"{s_on}_dtype"})
+    n_ok = int(summary["status"].isin(["ok", "dtype differs"]).sum())
+    findings.append(Finding("parity.summary", "features", f"{n_ok} of {len(features)} feature(s) agree on {n} shared key(s)",
+                            {"features": len(features), "agree": n_ok, "shared_keys": n}, "info"))
+    ex_cols = keys + ["feature", s_off, s_on]
+    examples = pd.concat(examples, ignore_index=True) if examples else pd.DataFrame(columns=ex_cols)
+    one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
+    return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
+
 # %% ../nbs/04_parity.ipynb #44406b33
+def _check_options(key, rtol, atol, missing_keys, sides)->list[str]:
+    "The key columns, after checking the options of `compare_frames`."
+    keys = _as_key(key)
+    if sides[0] == sides[1]: raise ValueError(f"`sides` must be two different names, got {sides}")
+    if missing_keys not in ("error", "warning", "info"):
+        raise ValueError(f"missing_keys must be 'error', 'warning' or 'info', got {missing_keys!r}")
+    if rtol < 0 or atol < 0 or not (math.isfinite(rtol) and math.isfinite(atol)):
+        raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
+    return keys
+
 def compare_frames(offline:pd.DataFrame,   # features as computed for training (one row per key)
                    online:pd.DataFrame,    # features as computed at serving time (one row per key)
                    key:str|list[str],      # entity column(s) to join on; index levels of that name work too
@@ -310,124 +508,15 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
                    title:str="feature parity",  # a heading for the report
                   )->ParityReport:
     "Compare `offline` and `online` feature values row by row, joined on `key` (row order does not matter)."
-    keys = _as_key(key)
+    keys = _check_options(key, rtol, atol, missing_keys, sides)
     s_off, s_on = sides
-    if s_off == s_on: raise ValueError(f"`sides` must be two different names, got {sides}")
-    if missing_keys not in ("error", "warning", "info"):
-        raise ValueError(f"missing_keys must be 'error', 'warning' or 'info', got {missing_keys!r}")
-    if rtol < 0 or atol < 0 or not (math.isfinite(rtol) and math.isfinite(atol)):
-        raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)
-    off_idx, on_idx, findings = _key_arrays(off, on, keys)
-    findings = [Finding(f.check, f.subject, f.message.replace("offline", s_off).replace("online", s_on), f.evidence,
-                        f.severity, f.category) for f in findings]
-    _check_unique(off_idx, s_off, keys); _check_unique(on_idx, s_on, keys)
-
-    # which features
-    feat_off = [c for c in off.columns if c not in keys]
-    feat_on = [c for c in on.columns if c not in keys]
-    if columns is None:
-        features = feat_off + [c for c in feat_on if c not in set(feat_off)]
-    else:
-        features = [columns] if isinstance(columns, str) else list(columns)
-        bad = [c for c in features if c in keys]
-        if bad: raise ValueError(f"`columns` includes key column(s) {bad}: list only features")
-        absent = [c for c in features if c not in off.columns and c not in on.columns]
-        if absent: raise KeyError(f"column(s) {absent} in neither {s_off} (columns: {_cols_repr(off)}) nor {s_on} (columns: {_cols_repr(on)})")
-
-    # align on the key: one hash lookup, then positional takes per column
-    for side, df in ((s_off, off), (s_on, on)):
-        if len(df) == 0:
-            findings.append(Finding("parity.rows", side, f"{side} has no rows: there is nothing to compare",
-                                    {"rows": 0}, "error", "data_dependencies"))
-    indexer = off_idx.get_indexer(on_idx)
-    matched = indexer >= 0
-    i_on = np.flatnonzero(matched); i_off = indexer[i_on]
-    hit = np.zeros(len(off_idx), bool); hit[i_off] = True
-    n = len(i_on)
-    one_sided = []
-    for side, other, idx, mask in ((s_off, s_on, off_idx, ~hit), (s_on, s_off, on_idx, ~matched)):
-        k = int(mask.sum())
-        if k:
-            sub = idx[mask]
-            ex = sub[_smallest(sub, max(max_examples, 1))]
-            shown = [_plain(v) for v in ex]
-            findings.append(Finding("parity.keys", side, f"{k} of {len(idx)} key(s) are only in {side}, e.g. {shown}",
-                                    {"count": k, "examples": shown}, missing_keys, "data_dependencies"))
-            kf = _key_frame(ex, keys); kf.insert(0, "only_in", side); one_sided.append(kf)
-    if len(off) and len(on) and n == 0:
-        findings.append(Finding("parity.rows", "key", f"no key appears in both {s_off} and {s_on}: there is nothing to compare",
-                                {"rows": 0}, "error", "data_dependencies"))
-    if not features:
-        findings.append(Finding("parity.columns", "features", "no feature columns to compare (only key columns)",
-                                {}, "error", "data_dependencies"))
-
-    rows, examples = [], []
-    for c in features:
-        row = dict(feature=c, status="ok", rows=n, mismatches=0, mismatch_rate=0.0, max_abs_diff=np.nan, max_rel_diff=np.nan,
-                   offline_dtype=str(off[c].dtype) if c in off.columns else None,
-                   online_dtype=str(on[c].dtype) if c in on.columns else None)
-        rows.append(row)
-        if c not in off.columns or c not in on.columns:
-            there, missing = (s_on, s_off) if c not in off.columns else (s_off, s_on)
-            row.update(status=f"missing {missing}", rows=0, mismatch_rate=np.nan)
-            findings.append(Finding("parity.columns", str(c), f"computed in {there} but missing from {missing}",
-                                    {"present_in": there, "missing_from": missing}, "error", "data_dependencies"))
-            continue
-        a_s, b_s = off[c], on[c]
-        ka, kb = _value_kind(a_s), _value_kind(b_s)
-        how = _comparable(ka, kb) if n else "exact"
-        if how == "exact" and ka == "datetime" and (_tz(a_s) is None) != (_tz(b_s) is None):
-            how = None
-        if how is None:
-            row.update(status="types incomparable", mismatches=n, mismatch_rate=1.0 if n else np.nan)
-            hint = ("one is tz-aware, the other naive: localize the naive side, e.g. .dt.tz_localize('UTC')"
-                    if ka == kb == "datetime" else "cast one side to the other's type")
-            findings.append(Finding("parity.types", str(c), f"{s_off} is {a_s.dtype} ({ka}) but {s_on} is {b_s.dtype} ({kb}): "
-                                    f"values cannot be compared; {hint}",
-                                    {"offline_dtype": str(a_s.dtype), "online_dtype": str(b_s.dtype)}, "error", "data_dependencies"))
-            continue
-        if how == "number": a, b = _numbers(a_s), _numbers(b_s)
-        else: a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
-        a, b = a[i_off], b[i_on]
-        bad, stats = _compare_values(a, b, how, rtol, atol)
-        m = int(bad.sum())
-        dtype_differs = str(a_s.dtype) != str(b_s.dtype)
-        row.update(mismatches=m, mismatch_rate=m / n if n else np.nan,
-                   max_abs_diff=stats["max_abs_diff"], max_rel_diff=stats["max_rel_diff"],
-                   status="mismatch" if m else ("dtype differs" if dtype_differs else "ok"))
-        if n == 0: row.update(status="no shared rows")
-        if dtype_differs:
-            tzs = (f" (time zones {_tz(a_s)} and {_tz(b_s)})" if ka == "datetime" and _tz(a_s) != _tz(b_s) else "")
-            findings.append(Finding("parity.dtype", str(c), f"dtypes differ: {a_s.dtype} in {s_off}, {b_s.dtype} in {s_on}{tzs}"
-                                    + ("" if m else "; the values agree"),
-                                    {"offline_dtype": str(a_s.dtype), "online_dtype": str(b_s.dtype)}, "warning", "data_dependencies"))
-        if not m: continue
-        pos = np.flatnonzero(bad)
-        sel = pos[_smallest(on_idx[i_on[pos]], max_examples)]
-        ex = _key_frame(on_idx[i_on[sel]], keys)
-        ex.insert(len(keys), "feature", c)
-        ex[s_off] = pd.Series([_plain(x) for x in a[sel]], dtype=object)
-        ex[s_on] = pd.Series([_plain(x) for x in b[sel]], dtype=object)
-        examples.append(ex)
-        ev = {"rows": n, "mismatches": m, "mismatch_rate": m / n, "max_abs_diff": stats["max_abs_diff"],
-              "max_rel_diff": stats["max_rel_diff"], "median_ratio": stats["median_ratio"],
-              "examples": [{"key": _plain(kv), s_off: _plain(x), s_on: _plain(y)}
-                           for kv, x, y in zip(on_idx[i_on[sel]], a[sel], b[sel])]}
-        first = ev["examples"][0]
-        msg = (f"{m} of {n} values differ ({100*m/n:.3g} %), e.g. {_key_str(keys, first['key'])}: "
-               f"{s_off} {_fmt(first[s_off])}, {s_on} {_fmt(first[s_on])}")
-        if math.isfinite(stats["median_ratio"]): msg += f"; median {s_on}/{s_off} ratio {stats['median_ratio']:.4g}"
-        findings.append(Finding("parity.values", str(c), msg, ev, "error", "data_dependencies"))
-
-    summary = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS).rename(columns={"offline_dtype": f"{s_off}_dtype", "online_dtype": f"{s_on}_dtype"})
-    n_ok = int(summary["status"].isin(["ok", "dtype differs"]).sum())
-    findings.append(Finding("parity.summary", "features", f"{n_ok} of {len(features)} feature(s) agree on {n} shared key(s)",
-                            {"features": len(features), "agree": n_ok, "shared_keys": n}, "info"))
-    ex_cols = keys + ["feature", s_off, s_on]
-    examples = pd.concat(examples, ignore_index=True) if examples else pd.DataFrame(columns=ex_cols)
-    one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
-    return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
+    features = _features(off, on, keys, columns, s_off, s_on)
+    kinds = _kinds(off, on, features)
+    counts = _parity_counts(off, on, keys, features, kinds, rtol, atol, max_examples)
+    dtypes = {c: (off[c].dtype if c in off.columns else None, on[c].dtype if c in on.columns else None) for c in features}
+    return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
+                          missing_keys=missing_keys, sides=sides, title=title)
 
 # %% ../nbs/04_parity.ipynb #85937c32
 def assert_parity(offline:pd.DataFrame,  # features as computed for training

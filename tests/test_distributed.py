@@ -1,0 +1,240 @@
+"""mlparity.distributed: on the same data, Dask and pandas give equal reports (parity, drift, as-of aggregates),
+with keys split across partitions, empty partitions and skewed keys; bad input; the core never imports Dask."""
+import logging, subprocess, sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from mlparity.distributed import compare_frames_dask, profile_dask, drift_report_dask, as_of_aggregate_dask
+from mlparity.parity import compare_frames
+from mlparity.drift import Profile, drift_report
+from mlparity.pointintime import as_of_aggregate
+
+K = "user_id"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def client():
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
+    c = distributed.Client(cluster)
+    yield c
+    c.close(); cluster.close()
+
+
+def ddf(df, n, sort=False):
+    return dd.from_pandas(df, npartitions=n, sort=sort)
+
+
+def with_empty(d):
+    "A Dask frame of `d` in which some partitions are empty (rows filtered away after partitioning)."
+    x = dd.from_pandas(d.assign(_keep=np.arange(len(d)) >= len(d) // 2), npartitions=4, sort=False)
+    return x[x["_keep"]].drop(columns="_keep")
+
+
+def same_parity(off, on, key=K, n_off=3, n_on=2, npartitions=None, **kw):
+    a, b = ddf(off, n_off), ddf(on, n_on)
+    got = compare_frames_dask(a, b, key, npartitions=npartitions, **kw)
+    want = compare_frames(a.compute(), b.compute(), key, **kw)     # Dask may store strings as string[pyarrow]
+    assert got.to_dict() == want.to_dict()
+    return got
+
+
+def frames(seed, n=300, rate=0.2):
+    rng = np.random.default_rng(seed)
+    off = pd.DataFrame({K: rng.permutation(n * 3)[:n], "x": rng.normal(size=n), "i": rng.integers(0, 9, n),
+                        "s": rng.choice(["a", "b", "c"], n), "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), "s")})
+    on = off.sample(frac=0.9, random_state=seed).copy()
+    bad = rng.random(len(on)) < rate
+    on.loc[bad, "x"] = on.loc[bad, "x"] * 3
+    on.loc[rng.random(len(on)) < rate / 2, "s"] = "z"
+    on.loc[rng.random(len(on)) < rate / 4, "t"] += pd.Timedelta("1h")
+    on.loc[rng.random(len(on)) < 0.05, "x"] = np.nan
+    extra = pd.DataFrame({K: n * 3 + np.arange(7), "x": 1.0, "i": 1, "s": "a", "t": pd.Timestamp("2024-01-01")})
+    return off, pd.concat([on, extra], ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("parts", [(1, 1), (3, 2), (7, 5)])
+def test_parity_equal_keys_split(seed, parts):
+    off, on = frames(seed)
+    rep = same_parity(off, on, n_off=parts[0], n_on=parts[1])
+    assert "x" in rep.failing and "s" in rep.failing
+
+
+def test_parity_more_partitions_than_keys():
+    off, on = frames(0, n=5)
+    same_parity(off, on, n_off=2, n_on=2, npartitions=16)          # most shuffled partitions are empty
+
+
+def test_parity_empty_input_partitions():
+    off, on = frames(1)
+    got = compare_frames_dask(with_empty(off), with_empty(on), K)
+    assert got.to_dict() == compare_frames(with_empty(off).compute(), with_empty(on).compute(), K).to_dict()
+
+
+def test_parity_options_and_odd_columns():
+    off, on = frames(2)
+    on = on.assign(i=on["i"].astype("float64"), only_online=1.0)   # dtype differs; a column on one side only
+    off = off.assign(o=pd.Series([None] * len(off), dtype=object))  # an object column with nothing in it
+    on = on.assign(o=pd.Series(np.where(np.arange(len(on)) % 2, "q", None), dtype=object))
+    same_parity(off, on, n_off=4, n_on=3, rtol=1e-3, max_examples=2, missing_keys="warning", sides=("train", "serve"))
+    same_parity(off, on, n_off=4, n_on=3, columns=["x", "s"])
+
+
+def test_parity_incomparable_and_infinite():
+    off = pd.DataFrame({K: range(8), "a": [1.0, np.inf, 2, 3, 4, 5, 6, 7], "b": list("abcdefgh")})
+    on = pd.DataFrame({K: range(8), "a": [1.0, -np.inf, 2, 3, 4, 5, 6, 70], "b": range(8)})
+    same_parity(off, on, n_off=3, n_on=3)
+    same_parity(off.iloc[:3], on.iloc[:3], n_off=3, n_on=3)       # only an infinite difference: max_abs_diff inf
+
+
+def test_parity_keys_int_float_string_multi():
+    off, on = frames(3)
+    same_parity(off, on.assign(**{K: on[K].astype("float64")}))     # 3 and 3.0 match, in one partition
+    s_off, s_on = off.assign(**{K: "u" + off[K].astype(str)}), on.assign(**{K: "u" + on[K].astype(str)})
+    same_parity(s_off, s_on)
+    m_off, m_on = off.assign(day=off[K] % 3), on.assign(day=on[K] % 3)
+    same_parity(m_off, m_on, key=[K, "day"])
+    same_parity(off.set_index(K), on, n_off=2)                      # key as the index
+
+
+def test_parity_skewed_duplicates_same_error():
+    off, on = frames(4)
+    skew = pd.concat([off, off[off[K] == off[K].iloc[0]].iloc[[0] * 200], off.iloc[5:12]], ignore_index=True)
+    with pytest.raises(ValueError) as want: compare_frames(skew, on, K)
+    with pytest.raises(ValueError) as got: compare_frames_dask(ddf(skew, 5), ddf(on, 2), K)
+    assert str(got.value) == str(want.value) and "8 duplicate key(s)" in str(want.value)
+
+
+def test_parity_bad_input():
+    off, on = frames(0, n=10)
+    with pytest.raises(TypeError, match="offline must be a Dask or pandas DataFrame, got dict"): compare_frames_dask({K: [1]}, on, K)
+    with pytest.raises(KeyError, match="key column 'uid' missing from offline"): compare_frames_dask(ddf(off, 2), on, "uid")
+    with pytest.raises(KeyError, match=r"key column 'user_id' missing from online"):
+        compare_frames_dask(off, ddf(on.rename(columns={K: "uid"}), 2), K)
+    with pytest.raises(TypeError, match="keys of different types never match"):
+        compare_frames_dask(off, on.assign(**{K: on[K].astype(str)}), K)
+    with pytest.raises(ValueError, match="npartitions must be a positive integer"): compare_frames_dask(off, on, K, npartitions=0)
+    with pytest.raises(ValueError, match="rtol and atol must be finite"): compare_frames_dask(off, on, K, rtol=-1)
+
+
+def drift_data(seed, n=4000):
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame({"x": rng.normal(size=n), "k": rng.integers(0, 3, n).astype(float), "c": rng.choice(list("abcd"), n)})
+    ref.loc[rng.random(n) < 0.05, "x"] = np.nan
+    skew = np.where(rng.random(n) < 0.9, 7.0, rng.normal(size=n))             # one value holds most rows
+    cur = pd.DataFrame({"x": skew, "k": rng.integers(0, 3, n).astype(float), "c": rng.choice(list("abcde"), n)})
+    return ref, cur
+
+
+def same_profile(a:Profile, b:Profile):
+    assert list(a.columns) == list(b.columns)
+    for c, s in a.columns.items():
+        t = b.columns[c]
+        assert {k: v for k, v in s.items() if k != "values"} == {k: v for k, v in t.items() if k != "values"}
+        if "values" in s: np.testing.assert_array_equal(s["values"], t["values"])
+
+
+@pytest.mark.parametrize("parts", [1, 3, 8])
+def test_profile_and_drift_equal(parts):
+    ref, cur = drift_data(parts)
+    same_profile(profile_dask(ddf(ref, parts)), Profile.from_frame(ref))
+    for method in ("auto", ["ks", "psi", "js", "wasserstein"]):
+        kw = dict(method=method) if method == "auto" else dict(method=method, columns=["x", "k"])
+        got = drift_report_dask(ddf(ref, parts), ddf(cur, parts + 1), **kw)
+        want = drift_report(ref, cur, **kw)
+        assert got.to_dict() == want.to_dict()
+    assert "x" in got.drifted
+
+
+def test_profile_empty_partitions_and_profiles_in():
+    ref, cur = drift_data(9, n=500)
+    same_profile(profile_dask(with_empty(ref)), Profile.from_frame(with_empty(ref).compute()))
+    p = Profile.from_frame(ref)
+    assert drift_report_dask(p, ddf(cur, 3)).to_dict() == drift_report(ref, cur).to_dict()
+    with pytest.raises(KeyError, match=r"column\(s\) \['nope'\] missing from reference"): profile_dask(ddf(ref, 2), ["nope"])
+    with pytest.raises(TypeError, match="current must be a Dask or pandas DataFrame, got list"): drift_report_dask(ref, [1])
+
+
+def asof_data(seed, n_users=60, n_events=3000, integer=True):
+    rng = np.random.default_rng(seed)
+    users = np.where(rng.random(n_events) < 0.6, 0, rng.integers(0, n_users, n_events))   # user 0: most events
+    amount = rng.integers(1, 500, n_events).astype(float) if integer else rng.lognormal(3, 1, n_events).round(2)
+    amount[rng.random(n_events) < 0.05] = np.nan
+    events = pd.DataFrame({K: users, "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90 * 86400, n_events), "s"),
+                           "amount": amount, "cat": rng.choice(list("abcdef"), n_events)})
+    m = 400
+    labels = pd.DataFrame({K: np.where(rng.random(m) < 0.3, 0, rng.integers(0, n_users + 5, m)),   # some users without events
+                           "lt": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 100 * 86400, m), "s")},
+                          index=pd.Index(rng.permutation(10 * m)[:m], name="label_id"))
+    return events, labels
+
+
+AGGS = {"n": ("amount", "count"), "size": ("amount", "size"), "spend": ("amount", "sum"), "avg": ("amount", "mean"),
+        "lo": ("amount", "min"), "hi": ("amount", "max"), "cats": ("cat", "nunique")}
+
+
+@pytest.mark.parametrize("window,closed", [(None, "left"), ("7D", "left"), ("30D", "both")])
+@pytest.mark.parametrize("parts", [(1, 1), (4, 3), (9, 2)])
+def test_as_of_equal_exact_on_integers(window, closed, parts):
+    events, labels = asof_data(parts[0])
+    kw = dict(key=K, event_time="t", label_time="lt", aggs=AGGS, window=window, closed=closed)
+    got = as_of_aggregate_dask(ddf(events, parts[0]), ddf(labels, parts[1]), **kw)
+    pd.testing.assert_frame_equal(got, as_of_aggregate(events, labels, **kw), check_exact=True)
+
+
+def test_as_of_float_sums_to_rounding_and_empty_partitions():
+    events, labels = asof_data(5, integer=False)
+    kw = dict(key=K, event_time="t", label_time="lt", aggs=AGGS, window="14D")
+    got = as_of_aggregate_dask(with_empty(events), with_empty(labels), npartitions=12, **kw)
+    want = as_of_aggregate(with_empty(events).compute(), with_empty(labels).compute(), **kw)
+    exact = ["n", "size", "lo", "hi", "cats"]
+    pd.testing.assert_frame_equal(got[exact], want[exact], check_exact=True)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def test_as_of_pandas_inputs_and_bad_input():
+    events, labels = asof_data(6)
+    kw = dict(key=K, event_time="t", label_time="lt", aggs={"n": ("amount", "count")})
+    pd.testing.assert_frame_equal(as_of_aggregate_dask(events, labels, npartitions=3, **kw), as_of_aggregate(events, labels, **kw))
+    with pytest.raises(TypeError, match="labels must be a Dask or pandas DataFrame, got ndarray"):
+        as_of_aggregate_dask(events, labels.to_numpy(), **kw)
+    with pytest.raises(KeyError, match=r"column\(s\) \['user_id'\] missing from labels"):
+        as_of_aggregate_dask(events, labels.rename(columns={K: "uid"}), **kw)
+    with pytest.raises(ValueError, match="unknown aggregation"):
+        as_of_aggregate_dask(events, labels, **{**kw, "aggs": {"n": ("amount", "median")}})
+    empty = as_of_aggregate_dask(events, labels.iloc[:0], **kw)
+    assert len(empty) == 0 and list(empty.columns) == ["n"]
+
+
+def test_core_never_imports_dask():
+    code = ("import sys, mlparity, mlparity.parity, mlparity.drift, mlparity.pointintime, mlparity.distributed; "
+            "assert 'dask' not in sys.modules, sorted(m for m in sys.modules if 'dask' in m)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_parity_missing_keys_same_error():
+    off, on = frames(7)
+    off = off.assign(**{K: off[K].astype("float64")})
+    off.loc[[3, 50, 200], K] = np.nan
+    with pytest.raises(ValueError) as want: compare_frames(off, on, K)
+    with pytest.raises(ValueError) as got: compare_frames_dask(ddf(off, 4), ddf(on, 2), K)
+    assert str(got.value) == str(want.value) and "3 missing value(s) in offline" in str(want.value)
+
+
+def test_parity_datetime_keys_and_odd_dtypes():
+    rng = np.random.default_rng(11)
+    n = 200
+    t = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.permutation(10 * n)[:n], "min")
+    off = pd.DataFrame({"when": t, "cat": pd.Categorical(rng.choice(list("abc"), n)), "flag": rng.random(n) < 0.5,
+                        "gap": pd.to_timedelta(rng.integers(0, 100, n), "s"), "obj": pd.Series(rng.integers(0, 5, n), dtype=object)})
+    on = off.assign(when=off["when"].dt.tz_convert("Europe/Berlin")).iloc[5:].copy()
+    on.loc[on.index[::7], "flag"] = ~on.loc[on.index[::7], "flag"]
+    on.loc[on.index[::11], "gap"] += pd.Timedelta("1s")
+    on["obj"] = on["obj"].astype(float)
+    same_parity(off, on, key="when", n_off=4, n_on=3)
