@@ -35,11 +35,12 @@ def process():
 
 
 # The parts of the story, by chapter number: the sidebar groups the chapters under them.
-PARTS = [(1, 9, "Part I: NovaTech"), (10, 19, "Part II: five skew bugs"), (20, 29, "Part III: prevention"), (30, 99, "Reference")]
+PARTS = [(1, 9, "Part I: NovaTech"), (10, 19, "Part II: five skew bugs"), (20, 29, "Part III: prevention"),
+         (30, 39, "Reference"), (40, 99, "Beyond one machine")]
 
 
 def sectioned_sidebar(path:Path):
-    "Group nbdev's flat sidebar into the parts of the story (chapters 01-09, 10-19, 20-29, 30+)."
+    "Group nbdev's flat sidebar into the parts of the story (chapters 01-09, 10-19, 20-29, 30-39, 40+)."
     import yaml
     d = yaml.safe_load(path.read_text())
     flat = d["website"]["sidebar"]["contents"]
