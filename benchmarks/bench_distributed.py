@@ -75,7 +75,7 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         me = [sys.executable, __file__, "--scale", str(scale), "--files", str(a.files)]
         _, t_write = timed(lambda: subprocess.run(me + ["--_write", root], check=True))
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=logging.ERROR)
         client = Client(cluster)
         base = rss_mb()

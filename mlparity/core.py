@@ -31,6 +31,10 @@ DEBT_CATEGORIES = {
 }
 
 # %% ../nbs/00_core.ipynb #8056d34f
+def _is_dask(*xs)->bool:
+    "Is any of `xs` a Dask collection? (Read from its type's module, so dask is never imported here.)"
+    return any(type(x).__module__.split(".")[0] == "dask" for x in xs)
+
 def _check_choice(value, choices, what):
     if value not in choices:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, choices))}; got {value!r}")

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from .core import Finding, Report
+from .core import Finding, Report, _is_dask
 
 # %% auto #0
 __all__ = ['PSI_EPS', 'METHODS', 'THRESHOLDS', 'P_VALUE_METHODS', 'AUTO_LARGE', 'TINY', 'TABLE_COLUMNS', 'Profile',
@@ -370,6 +370,9 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
                  figures:bool=False,          # also draw reference vs current for every drifted column
                 )->DriftReport:
     "Compare each column of `current` with `reference` by `method`; a row per column and method, an error per drift."
+    if _is_dask(reference, current):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
+        from .distributed import drift_report_dask
+        return drift_report_dask(reference, current, columns=columns, method=method, thresholds=thresholds, figures=figures)
     methods = _methods(method)
     thr = dict(THRESHOLDS)
     bad = set(thresholds or {}) - set(thr)

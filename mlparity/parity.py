@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .core import Finding, Report
+from .core import Finding, Report, _is_dask
 
 # %% auto #0
 __all__ = ['ParityReport', 'compare_frames', 'assert_parity', 'compare_functions']
@@ -508,6 +508,10 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
                    title:str="feature parity",  # a heading for the report
                   )->ParityReport:
     "Compare `offline` and `online` feature values row by row, joined on `key` (row order does not matter)."
+    if _is_dask(offline, online):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
+        from .distributed import compare_frames_dask
+        return compare_frames_dask(offline, online, key, columns=columns, rtol=rtol, atol=atol, max_examples=max_examples,
+                                   missing_keys=missing_keys, sides=sides, title=title)
     keys = _check_options(key, rtol, atol, missing_keys, sides)
     s_off, s_on = sides
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)

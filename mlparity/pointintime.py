@@ -9,7 +9,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .core import Finding, Report
+from .core import Finding, Report, _is_dask
 
 # %% auto #0
 __all__ = ['AGGREGATIONS', 'PERTURBATIONS', 'as_of_aggregate', 'LeakageReport', 'find_future_leakage']
@@ -271,6 +271,10 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
                     closed:str="left",     # "left": events strictly before the label time; "both": at it too
                    )->pd.DataFrame:
     "Per row of `labels`, the `aggs` of that `key`'s `events` before `label_time` (within `window`), as a frame aligned with `labels`."
+    if _is_dask(events, labels):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
+        from .distributed import as_of_aggregate_dask
+        return as_of_aggregate_dask(events, labels, key=key, event_time=event_time, label_time=label_time, aggs=aggs,
+                                    window=window, closed=closed)
     keys = _keys(key)
     if closed not in ("left", "both"): raise ValueError(f"closed must be 'left' or 'both', got {closed!r}")
     _need_columns(events, keys + [event_time], "events"); _need_columns(labels, keys + [label_time], "labels")

@@ -19,7 +19,7 @@ K = "user_id"
 
 @pytest.fixture(scope="module", autouse=True)
 def client():
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0",
                                        silence_logs=logging.ERROR)
     c = distributed.Client(cluster)
     yield c
@@ -238,3 +238,19 @@ def test_parity_datetime_keys_and_odd_dtypes():
     on.loc[on.index[::11], "gap"] += pd.Timedelta("1s")
     on["obj"] = on["obj"].astype(float)
     same_parity(off, on, key="when", n_off=4, n_on=3)
+
+
+def test_the_main_functions_accept_dask_frames():
+    "compare_frames, drift_report and as_of_aggregate take Dask DataFrames with their own signatures."
+    off, on = frames(11)
+    a, b = ddf(off, 3), ddf(on, 2)
+    assert compare_frames(a, b, K).to_dict() == compare_frames_dask(a, b, K).to_dict()
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"age": rng.normal(35, 10, 2000)}); cur = pd.DataFrame({"age": rng.normal(38, 10, 1500)})
+    pd.testing.assert_frame_equal(drift_report(ddf(ref, 3), ddf(cur, 2), method="ks").table,
+                                  drift_report(ref, cur, method="ks").table)
+    ev = pd.DataFrame({K: rng.integers(0, 20, 400), "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, 400), "s"),
+                       "amount": rng.integers(1, 50, 400).astype(float)})
+    lab = pd.DataFrame({K: rng.integers(0, 25, 60), "lt": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, 60), "s")})
+    kw = dict(key=K, event_time="ts", label_time="lt", aggs={"n": ("amount", "count"), "spend": ("amount", "sum")})
+    pd.testing.assert_frame_equal(as_of_aggregate(ddf(ev, 3), ddf(lab, 2), **kw), as_of_aggregate(ev, lab, **kw))
