@@ -34,7 +34,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2_000, 20))
     models = {"LogisticRegression (20 features)": LogisticRegression().fit(X, X[:, 0] > 0),
-              f"NearestNeighbors ({n_nn:,} x 16)": NearestNeighbors(n_neighbors=10).fit(rng.normal(size=(n_nn, 16)))}
+              f"NearestNeighbors ({n_nn:,} x 16)": NearestNeighbors(n_neighbors=10).fit(rng.normal(size=(n_nn, 16)))}  # any k: k is stored, not the cost
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         reg = ModelRegistry(Path(tmp) / "registry")
