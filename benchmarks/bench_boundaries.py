@@ -13,16 +13,9 @@ import numpy as np
 import pandas as pd
 
 from mlparity.boundaries import Binner, boundary_values, check_binning
+from _timing import best_of
 
 EDGES = [0, 18, 35, 50, 100]
-
-
-def best_of(fn, repeat:int)->float:
-    "Best wall time of `repeat` calls of `fn`, in seconds."
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv=None):
@@ -37,17 +30,17 @@ def main(argv=None):
     assert (b.transform(ages).to_numpy() == pd.cut(ages, EDGES).cat.codes.to_numpy()).all()
 
     rows = []
-    base = best_of(lambda: pd.cut(ages, EDGES, labels=False), repeat)
+    base = best_of(lambda: pd.cut(ages, EDGES, labels=False), repeat).wall
     rows.append(("batch", f"pd.cut, {n_batch:,} values (baseline)", base, base))
-    rows.append(("batch", f"Binner.transform, {n_batch:,} values", best_of(lambda: b.transform(ages), repeat), base))
-    base1 = best_of(lambda: [bisect.bisect_right(EDGES[1:], x) for x in singles], repeat) / n_single
+    rows.append(("batch", f"Binner.transform, {n_batch:,} values", best_of(lambda: b.transform(ages), repeat).wall, base))
+    base1 = best_of(lambda: [bisect.bisect_right(EDGES[1:], x) for x in singles], repeat).wall / n_single
     rows.append(("per request", "bisect.bisect_right (baseline)", base1, base1))
-    rows.append(("per request", "Binner.transform_one", best_of(lambda: [b.transform_one(x) for x in singles], repeat) / n_single, base1))
+    rows.append(("per request", "Binner.transform_one", best_of(lambda: [b.transform_one(x) for x in singles], repeat).wall / n_single, base1))
     few = singles[:200]
     rows.append(("per request", "pd.cut on a 1-row Series",
-                 best_of(lambda: [pd.cut(pd.Series([x]), EDGES, labels=False) for x in few], 1) / len(few), base1))
+                 best_of(lambda: [pd.cut(pd.Series([x]), EDGES, labels=False) for x in few], 1).wall / len(few), base1))
     rows.append(("check", f"check_binning over {len(boundary_values(EDGES))} boundary values",
-                 best_of(lambda: check_binning(b.transform, b.transform_one, EDGES), repeat), float("nan")))
+                 best_of(lambda: check_binning(b.transform, b.transform_one, EDGES), repeat).wall, float("nan")))
 
     df = pd.DataFrame(rows, columns=["path", "implementation", "seconds", "baseline"])
     df["per call (µs)"] = np.where(df["path"] == "per request", df["seconds"] * 1e6, np.nan)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from mlparity.configs import load_config, compare_configs
+from _timing import best_of
 
 
 def make_yaml(n_sections):
@@ -20,13 +21,6 @@ def make_yaml(n_sections):
     return "\n".join(lines) + "\n"
 
 
-def best_of(f, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter(); f(); best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a small smoke run")
@@ -35,9 +29,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as d:
         for n in ([20] if a.quick else [100, 2000]):
             p = Path(d) / f"c{n}.yaml"; p.write_text(make_yaml(n))
-            t_base = best_of(lambda: yaml.safe_load(p.read_text()))
-            t_load = best_of(lambda: load_config(p))
-            t_cmp = best_of(lambda: compare_configs(p, p))
+            t_base = best_of(lambda: yaml.safe_load(p.read_text())).wall
+            t_load = best_of(lambda: load_config(p)).wall
+            t_cmp = best_of(lambda: compare_configs(p, p)).wall
             rows.append({"keys": n * 10, "lines": n * 11, "safe_load s": round(t_base, 4),
                          "load_config s": round(t_load, 4), "load / safe_load": round(t_load / t_base, 2),
                          "compare_configs s": round(t_cmp, 4), "compare / safe_load": round(t_cmp / t_base, 2)})

@@ -19,14 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mlparity.datasets import make_novatech, user_features
-
-
-def best_of(fn, repeat):
-    "Smallest wall time of `repeat` calls of `fn`, and its last result."
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter(); out = fn(); best = min(best, time.perf_counter() - t)
-    return best, out
+from _timing import best_of
 
 
 def baseline_frame(n, seed=0):
@@ -43,10 +36,10 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=2, help="runs per timing (best is kept)")
     a = ap.parse_args(argv)
     n_users, n_products = (13_100, 1_000) if a.quick else (131_000, 5_000)
-    t_gen, nt = best_of(lambda: make_novatech(n_users=n_users, n_products=n_products, seed=0), a.repeat)
+    t_gen, _, nt = best_of(lambda: make_novatech(n_users=n_users, n_products=n_products, seed=0), a.repeat)
     n = len(nt.interactions)
-    t_base, _ = best_of(baseline_frame(n), a.repeat)
-    t_feat, X = best_of(lambda: user_features(nt.interactions, "2024-11-01"), a.repeat)
+    t_base, _, _ = best_of(baseline_frame(n), a.repeat)
+    t_feat, _, X = best_of(lambda: user_features(nt.interactions, "2024-11-01"), a.repeat)
     rows = [("7 uniform columns (baseline)", t_base, n),
             ("make_novatech", t_gen, n),
             ("user_features (90-day window)", t_feat, n)]

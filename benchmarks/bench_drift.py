@@ -12,6 +12,7 @@ import argparse, time, tracemalloc
 import numpy as np, pandas as pd
 from scipy import stats
 from mlparity.drift import drift_report
+from _timing import best_of
 
 
 def frames(n, cols, seed=0):
@@ -19,15 +20,6 @@ def frames(n, cols, seed=0):
     ref = pd.DataFrame({f"x{i}": rng.normal(35, 10, n) for i in range(cols)})
     cur = pd.DataFrame({f"x{i}": rng.normal(35 + 0.3 * i, 10, n) for i in range(cols)})
     return ref, cur
-
-
-def best_of(f, repeat):
-    "Best wall time and best CPU time of `repeat` runs of `f` (CPU time is steadier on a shared machine), and f()."
-    ts, cs = [], []
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time(); out = f()
-        ts.append(time.perf_counter() - t); cs.append(time.process_time() - c)
-    return min(ts), min(cs), out
 
 
 def main(argv=None):

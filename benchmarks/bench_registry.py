@@ -16,14 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
 
 from mlparity.registry import ModelRegistry, to_artifact
-
-
-def best_of(f, reps):
-    "Best wall time of `reps` calls of `f`, in milliseconds."
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    return 1e3 * min(ts)
+from _timing import best_of
 
 
 def main(argv=None):
@@ -40,12 +33,12 @@ def main(argv=None):
         reg = ModelRegistry(Path(tmp) / "registry")
         for label, model in models.items():
             plain = Path(tmp) / "plain.pkl"
-            pub_base = best_of(lambda: plain.write_bytes(pickle.dumps(model)), reps)
+            pub_base = 1e3 * best_of(lambda: plain.write_bytes(pickle.dumps(model)), reps).wall
             i = iter(range(10**6))
             # a new name per call, so each publish really uploads (content addressing would skip a repeated upload)
-            pub = best_of(lambda: reg.publish(f"m{next(i)}", model), reps)
-            load_base = best_of(lambda: pickle.loads(plain.read_bytes()), reps)
-            load = best_of(lambda: reg.load("m0"), reps)
+            pub = 1e3 * best_of(lambda: reg.publish(f"m{next(i)}", model), reps).wall
+            load_base = 1e3 * best_of(lambda: pickle.loads(plain.read_bytes()), reps).wall
+            load = 1e3 * best_of(lambda: reg.load("m0"), reps).wall
             rows.append((label, len(pickle.dumps(model)), len(to_artifact(model)), pub_base, pub, load_base, load))
     print(f"{'model':<34} {'pickle B':>10} {'artifact B':>10} {'pickle+write ms':>15} {'publish ms':>10} {'ratio':>6} "
           f"{'unpickle ms':>11} {'load ms':>8} {'ratio':>6}")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlparity.datasets import make_novatech
 from mlparity.validate import Schema
+from _timing import best_of
 
 KEY = ["user_id", "product_id", "purchase_date"]
 
@@ -21,13 +22,6 @@ def legacy_validate_interactions(df):
     if df["user_id"].isnull().sum() > 0: raise ValueError("null user_id")
     if (df["purchase_amount"] < 0).sum() > 0: raise ValueError("negative")
     return len(df) - len(df.drop_duplicates(subset=KEY))
-
-
-def best_of(f, repeat):
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def main(argv=None):
@@ -52,10 +46,10 @@ def main(argv=None):
         "validate, dates as text": lambda: schema.validate(text_dates),
         "validate, lazy=False": lambda: schema.validate(bad, lazy=False),
     }
-    base = best_of(cases["legacy validator (baseline)"], a.repeat)
+    base = best_of(cases["legacy validator (baseline)"], a.repeat).wall
     rows = []
     for name, f in cases.items():
-        t = base if name.startswith("legacy") else best_of(f, a.repeat)
+        t = base if name.startswith("legacy") else best_of(f, a.repeat).wall
         n = len(train) if "infer" in name else len(batch)
         rows.append({"case": name, "rows": n, "seconds": round(t, 3), "x legacy": round(t / base, 1),
                      "M rows/s": round(n / t / 1e6, 2)})

@@ -9,6 +9,7 @@ import argparse, time
 import numpy as np
 import pandas as pd
 from mlparity.windows import poisson_events, WindowedFeature
+from _timing import best_of
 
 
 def legacy_counts(events, users, times, window):
@@ -17,13 +18,6 @@ def legacy_counts(events, users, times, window):
         recent = events[(events.ts > t - window) & (events.ts <= t)]
         out.append(recent.user_id.value_counts().reindex(users, fill_value=0).to_numpy("float64"))
     return np.concatenate(out)
-
-
-def best_of(f, repeat=3):
-    best, val = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter(); val = f(); best = min(best, time.perf_counter() - t)
-    return best, val
 
 
 def main(argv=None):
@@ -38,8 +32,8 @@ def main(argv=None):
         times = 30 * 3600 + np.arange(n_times) * 600
         at = pd.DataFrame({"user_id": np.tile(users, n_times), "ts": np.repeat(times, n_users)})
         f = WindowedFeature("events_6h", "count", "6h")
-        t_base, base = best_of(lambda: legacy_counts(events, users, times, 21600))
-        t_new, new = best_of(lambda: f.compute(events, at))
+        t_base, _, base = best_of(lambda: legacy_counts(events, users, times, 21600))
+        t_new, _, new = best_of(lambda: f.compute(events, at))
         assert np.array_equal(base, new), "compute disagrees with the baseline"
         rows.append({"users": n_users, "request times": n_times, "events": len(events), "requests": len(at),
                      "baseline s": round(t_base, 4), "compute s": round(t_new, 4), "speed-up": round(t_base / t_new, 2)})
