@@ -14,10 +14,11 @@ class Timing(NamedTuple):
     value: Any
 
 
-def best_of(f:Callable, repeat:int=3)->Timing:
-    "Call `f` `repeat` times (at least once); the smallest wall and CPU times, and its last result."
+def best_of(f:Callable, repeat:int=3, before:Callable|None=None)->Timing:
+    "Call `f` `repeat` times (at least once), `before()` untimed ahead of each; the smallest wall and CPU times, and f's last result."
     walls, cpus, out = [], [], None
     for _ in range(max(1, repeat)):
+        if before is not None: before()
         t, c = time.perf_counter(), time.process_time()
         out = f()
         walls.append(time.perf_counter() - t); cpus.append(time.process_time() - c)

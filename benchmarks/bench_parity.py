@@ -10,6 +10,7 @@ import argparse, gc, time, tracemalloc
 import numpy as np
 import pandas as pd
 from mlparity.parity import compare_frames
+from _timing import best_of
 
 
 def make(n:int, n_features:int=10, seed:int=0)->tuple[pd.DataFrame, pd.DataFrame]:
@@ -33,10 +34,8 @@ def baseline(offline:pd.DataFrame, online:pd.DataFrame, rtol:float=1e-9)->dict:
 
 
 def timed(fn, repeat:int)->float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect(); t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t0)
-    return best
+    "Best wall time of `repeat` calls of `fn`, each after a garbage collection."
+    return best_of(fn, repeat, before=gc.collect).wall
 
 
 def peak(fn)->int:
