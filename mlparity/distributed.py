@@ -9,7 +9,7 @@ import pandas as pd
 
 from .parity import (ParityReport, _check_options, _prepare, _features, _value_kind, _key_kind,
                              _parity_counts, _merge_counts, _parity_report)
-from .drift import Profile, DriftReport, drift_report
+from .drift import Profile, DriftReport, drift_report, _check_sketch
 from .pointintime import as_of_aggregate, _keys
 
 # %% auto #0
@@ -138,29 +138,35 @@ def compare_frames_dask(offline,                 # features for training: a Dask
 def profile_dask(ddf,                     # the data to summarise: a Dask (or pandas) DataFrame
                  columns:list|None=None,  # columns to keep (default: all)
                  name:str="reference",    # what to call `ddf` in error messages
+                 sketch:int|None=None,    # keep at most this many values per numeric column (see `drift`); None: all
                 )->Profile:
     "The drift `Profile` of `ddf`: each partition profiled, the profiles merged with `Profile.merge` (a tree)."
     dask, dd = _dask()
+    sketch = _check_sketch(sketch)
     ddf = _as_dask(ddf, name, dd)
     cols = list(ddf.columns) if columns is None else list(columns)
     Profile.from_frame(ddf._meta, cols, name)          # checks the columns before any work
-    parts = [dask.delayed(Profile.from_frame)(p, cols, name) for p in ddf.to_delayed()]
+    parts = [dask.delayed(Profile.from_frame)(p, cols, name, sketch) for p in ddf.to_delayed()]
     return dask.compute(_tree(dask, parts, Profile.merge))[0]
 
 def drift_report_dask(reference,           # training data: a Dask or pandas DataFrame, or a `Profile`
                       current,             # serving data: a Dask or pandas DataFrame, or a `Profile`
+                      sketch:int|None=None,  # profile with a quantile sketch of this many values per column (approximate)
                       **kwargs,            # passed to `drift_report`: columns, method, thresholds, figures
                      )->DriftReport:
     "`drift_report` of `reference` and `current`, profiling Dask inputs with `profile_dask` first."
     cols = kwargs.get("columns")
-    ref = reference if isinstance(reference, Profile) else profile_dask(reference, cols, "reference")
-    cur = current if isinstance(current, Profile) else profile_dask(current, list(ref.columns) if cols is None else cols, "current")
+    ref = reference if isinstance(reference, Profile) else profile_dask(reference, cols, "reference", sketch)
+    cur = current if isinstance(current, Profile) else profile_dask(current, list(ref.columns) if cols is None else cols,
+                                                                    "current", sketch)
     return drift_report(ref, cur, **kwargs)
 
 # %% ../nbs/40_dask.ipynb #ae6c4e8f
 def _as_of_part(ev:pd.DataFrame, lab:pd.DataFrame, kw:dict)->pd.DataFrame:
     "`as_of_aggregate` of one pair of shuffled partitions, with each label's position in `labels`."
-    out = as_of_aggregate(ev.drop(columns=_PART), lab.drop(columns=[_PART, _POS]), **kw)
+    # events back in their original order, so that ties (one key, one time) are summed in the order pandas sums them
+    ev = ev.iloc[np.argsort(ev[_POS].to_numpy(), kind="stable")].drop(columns=[_PART, _POS])
+    out = as_of_aggregate(ev, lab.drop(columns=[_PART, _POS]), **kw)
     out[_POS] = lab[_POS].to_numpy()
     return out
 
@@ -186,7 +192,8 @@ def as_of_aggregate_dask(events,                # one row per event: a Dask or p
     n = npartitions if npartitions is not None else max(ev.npartitions, lab.npartitions)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"npartitions must be a positive integer, got {npartitions!r}")
-    lab = lab.assign(**{_POS: 1})
+    ev, lab = ev.assign(**{_POS: 1}), lab.assign(**{_POS: 1})
+    ev = ev.assign(**{_POS: ev[_POS].cumsum()})             # each event's position in `events`, to keep tied times in order
     lab = lab.assign(**{_POS: lab[_POS].cumsum() - 1})   # each label's position in `labels`, to restore the order
     pe, pl = _by_key(ev, keys, int(n)).to_delayed(), _by_key(lab, keys, int(n)).to_delayed()
     parts = [p for p in dask.compute(*[dask.delayed(_as_of_part)(e, l, kw) for e, l in zip(pe, pl)]) if len(p)]

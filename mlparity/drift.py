@@ -15,7 +15,7 @@ from scipy.spatial.distance import jensenshannon
 from .core import Finding, Report, _is_dask
 
 # %% auto #0
-__all__ = ['PSI_EPS', 'METHODS', 'THRESHOLDS', 'P_VALUE_METHODS', 'AUTO_LARGE', 'TINY', 'TABLE_COLUMNS', 'Profile',
+__all__ = ['SKETCH_MIN', 'PSI_EPS', 'METHODS', 'THRESHOLDS', 'P_VALUE_METHODS', 'AUTO_LARGE', 'TINY', 'TABLE_COLUMNS', 'Profile',
            'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v', 'two_proportion_z',
            'auto_method', 'DriftReport', 'drift_report']
 
@@ -32,8 +32,17 @@ def _column_kind(s:pd.Series, name, side:str)->str:
                         f"type first, e.g. `df[{name!r}].astype(str)` or `pd.to_numeric(df[{name!r}])`")
     return "categorical"
 
-def _summarise(s:pd.Series, name, side:str)->dict:
-    "The mergeable summary of column `name`: row and missing counts, sorted values or category counts."
+SKETCH_MIN = 16   # the fewest values a sketch may keep per column
+
+def _check_sketch(sketch)->int|None:
+    if sketch is None: return None
+    if isinstance(sketch, bool) or not isinstance(sketch, (int, np.integer)) or sketch < SKETCH_MIN:
+        raise ValueError(f"sketch must be None (keep every value: exact) or an integer >= {SKETCH_MIN}, the values "
+                         f"kept per numeric column (65_536 keeps CDFs within about 2e-5 per merge level), got {sketch!r}")
+    return int(sketch)
+
+def _summarise(s:pd.Series, name, side:str, sketch:int|None=None)->dict:
+    "The mergeable summary of column `name`: row and missing counts, sorted values (or their sketch) or category counts."
     kind = _column_kind(s, name, side)
     if kind == "numeric":
         x = s.to_numpy(dtype="float64", na_value=np.nan)
@@ -43,6 +52,7 @@ def _summarise(s:pd.Series, name, side:str)->dict:
                              "replace them with NaN (then they count as missing) or clip them")
         n_missing = int(nan.sum())
         v = np.sort(x)                                   # NaN sort last
+        if sketch is not None: return _sketch_summary(v[:len(v) - n_missing], len(x), n_missing, sketch)
         return dict(kind=kind, n=len(x), n_missing=n_missing, values=v[:len(v) - n_missing])
     counts = s.dropna().astype(str).value_counts(sort=False)
     return dict(kind=kind, n=len(s), n_missing=int(s.isna().sum()),
@@ -58,14 +68,16 @@ class Profile:
                    df:pd.DataFrame,         # the data to summarise (the training data, say)
                    columns:list|None=None,  # columns to keep (default: all)
                    name:str="reference",    # what to call `df` in error messages
+                   sketch:int|None=None,    # keep at most this many values per numeric column (approximate); None: all
                   )->Profile:
-        "Profile `columns` of `df`: sorted non-missing values of numeric columns, category counts of the others."
+        "Profile `columns` of `df`: sorted non-missing values of numeric columns (or a sketch), category counts of the others."
+        sketch = _check_sketch(sketch)
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"{name} must be a DataFrame or a Profile, got {type(df).__name__}")
         columns = list(df.columns) if columns is None else list(columns)
         absent = [c for c in columns if c not in df.columns]
         if absent: raise KeyError(f"column(s) {absent} missing from {name} (columns: {list(df.columns)})")
-        return cls({c: _summarise(df[c], c, name) for c in columns})
+        return cls({c: _summarise(df[c], c, name, sketch) for c in columns})
 
     @property
     def n_rows(self)->int: return max((s["n"] for s in self.columns.values()), default=0)
@@ -79,7 +91,8 @@ def _merge_summaries(c, a:dict, b:dict)->dict:
     if a["kind"] != b["kind"]:
         raise TypeError(f"column {c!r} is {a['kind']} in one profile and {b['kind']} in the other: cast the partitions alike")
     m = dict(kind=a["kind"], n=a["n"] + b["n"], n_missing=a["n_missing"] + b["n_missing"])
-    if a["kind"] == "numeric": m["values"] = np.sort(np.concatenate([a["values"], b["values"]]), kind="stable")
+    if a["kind"] == "numeric" and ("sketch" in a or "sketch" in b): m.update(_merge_sketches(a, b))
+    elif a["kind"] == "numeric": m["values"] = np.sort(np.concatenate([a["values"], b["values"]]), kind="stable")
     else: m["counts"] = dict(sorted((Counter(a["counts"]) + Counter(b["counts"])).items()))
     return m
 
@@ -98,9 +111,10 @@ def _save(self:Profile,
           path,   # the file to write, e.g. "reference.npz"
          )->None:
     "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
-    meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k != "values"}}
+    meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k not in ("values", "weights")}}
                                            for c, s in self.columns.items()]}
     arrays = {f"values_{i}": s["values"] for i, s in enumerate(self.columns.values()) if s["kind"] == "numeric"}
+    arrays |= {f"weights_{i}": s["weights"] for i, s in enumerate(self.columns.values()) if "weights" in s}
     with open(path, "wb") as f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
 
 def _load(cls,
@@ -114,6 +128,7 @@ def _load(cls,
         for i, s in enumerate(meta["columns"]):
             name = s.pop("name")
             if s["kind"] == "numeric": s["values"] = z[f"values_{i}"]
+            if "sketch" in s: s["weights"] = z[f"weights_{i}"]
             cols[name] = s
     return cls(cols)
 Profile.save, Profile.load = _save, classmethod(_load)
@@ -209,6 +224,108 @@ def two_proportion_z(x1:int, n1:int, x2:int, n2:int)->tuple[float, float]:
     z = (p2 - p1) / se
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
+# %% ../nbs/14_drift.ipynb #850e15a6
+def _runs(v:np.ndarray, w:np.ndarray|None=None)->tuple[np.ndarray, np.ndarray]:
+    "Sorted values `v` (weights `w`, default 1 each) as their distinct values and the total weight of each."
+    if len(v) == 0: return v.astype("float64"), np.zeros(0, np.int64)
+    first = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
+    if w is None: return v[first], np.diff(np.append(first, len(v))).astype(np.int64)
+    return v[first], np.add.reduceat(w, first).astype(np.int64)
+
+def _compress(v:np.ndarray, w:np.ndarray, k:int)->tuple[np.ndarray, np.ndarray, int]:
+    "At most `k` of the distinct sorted values `v` (weights `w`), and the largest error in rows this puts in the CDF."
+    if len(v) <= k: return v, w, 0
+    c = np.cumsum(w)
+    heavy = int((w >= c[-1] / (k - 2)).sum())
+    s = c[-1] / max(k - 2 - heavy, (k - 2) // 2)         # rows per bucket, leaving room for a bucket before each heavy value
+    step = np.floor(c / s)
+    end = np.concatenate([[True], step[1:] > step[:-1]]) # a bucket ends where the running count passes a multiple of s,
+    end[:-1] |= w[1:] >= s                               # and just before a value that fills a bucket alone (an atom);
+    end[-1] = True                                       # the smallest and largest values are kept as they are
+    last = np.maximum.accumulate(np.where(end, np.arange(len(v)), -1))   # the kept value at or below each value
+    err = int((c - c[last]).max())                       # rows at or below a value that the kept values miss: < s
+    return v[end], np.diff(c[end], prepend=0), err
+
+def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->dict:
+    "The sketch of the sorted non-missing values `x`: distinct values with counts, compressed to at most `k`."
+    v, w = _runs(x)
+    v, w, err = _compress(v, w, k)
+    mean = float(x.mean()) if len(x) else 0.0
+    return dict(kind="numeric", n=n, n_missing=n_missing, values=v, weights=w, rank_error=err, sketch=k,
+                mean=mean, m2=float(((x - mean) ** 2).sum()) if len(x) else 0.0)
+
+def _weights(s:dict)->np.ndarray: return s["weights"] if "weights" in s else np.ones(len(s["values"]), np.int64)
+
+def _moments(s:dict)->tuple[int, float, float]:
+    "Count, mean and sum of squared deviations of a numeric summary's values (exact ones computed, sketched ones kept)."
+    if "m2" in s: return s["n"] - s["n_missing"], s["mean"], s["m2"]
+    x = s["values"]; mean = float(x.mean()) if len(x) else 0.0
+    return len(x), mean, float(((x - mean) ** 2).sum())
+
+def _merge_sketches(a:dict, b:dict)->dict:
+    "The merged sketch of two numeric summaries, one of them at least a sketch: errors add, compression adds its own."
+    k = min(s["sketch"] for s in (a, b) if "sketch" in s)
+    v, w = np.concatenate([a["values"], b["values"]]), np.concatenate([_weights(a), _weights(b)])
+    o = np.argsort(v, kind="stable")
+    v, w, err = _compress(*_runs(v[o], w[o]), k)
+    (na, ma, qa), (nb, mb, qb) = _moments(a), _moments(b)
+    n = na + nb
+    d = mb - ma
+    mean, m2 = (ma + d * nb / n, qa + qb + d * d * na * nb / n) if n else (0.0, 0.0)   # Chan et al.'s pairwise update
+    return dict(values=v, weights=w, rank_error=a.get("rank_error", 0) + b.get("rank_error", 0) + err, sketch=k,
+                mean=mean, m2=m2)
+
+def _cum(s:dict, x:np.ndarray, side:str="right")->np.ndarray:
+    "Rows of summary `s` at or below (side='right') or below (side='left') each of `x`."
+    c = np.concatenate([[0], np.cumsum(_weights(s))])
+    return c[np.searchsorted(s["values"], x, side)]
+
+def _weighted_numeric_stat(method:str, r:dict, c:dict, cache:dict)->tuple[float, float, float]:
+    "(statistic, p_value, effect_size) of `method` from two numeric summaries, either a sketch: CDFs at every kept value."
+    if "u" not in cache:
+        u = np.union1d(r["values"], c["values"])
+        cache.update(u=u, cr=_cum(r, u), cc=_cum(c, u))
+    u, cr, cc = cache["u"], cache["cr"], cache["cc"]
+    n1, n2 = int(cr[-1]), int(cc[-1])
+    if method == "ks":
+        d = float(np.abs(cr * n2 - cc * n1).max()) / (n1 * n2)   # integer counts: the gap is exact on the kept values
+        d, p = _ks_pvalue(d, n1, n2); return d, p, d
+    if method == "wasserstein":
+        w = float(np.dot(np.abs(cr[:-1] / n1 - cc[:-1] / n2), np.diff(u)))
+        _, _, m2 = _moments(r); sd = math.sqrt(m2 / n1)
+        w = w / sd if sd > 0 else (0.0 if w == 0 else math.inf)
+        return w, math.nan, w
+    if "bins" not in cache:
+        edges = np.unique(_weighted_quantile(r["values"], _weights(r), np.arange(1, 10) / 10))
+        cache["bins"] = tuple(np.diff(np.concatenate([[0], _cum(s, edges), [n]])) for s, n in ((r, n1), (c, n2)))
+    s = psi(*cache["bins"]) if method == "psi" else js_distance(*cache["bins"])
+    return s, math.nan, s
+
+def _weighted_quantile(v:np.ndarray, w:np.ndarray, q:np.ndarray)->np.ndarray:
+    "`np.quantile` (linear) of the sample holding each of the sorted values `v` `w` times."
+    c = np.cumsum(w); n = int(c[-1])
+    h = (n - 1) * q
+    lo = np.floor(h); g = h - lo
+    a, b = v[np.searchsorted(c, lo, "right")], v[np.searchsorted(c, np.minimum(lo + 1, n - 1), "right")]
+    out = a + (b - a) * g
+    return np.where(g >= 0.5, b - (b - a) * (1 - g), out)           # numpy's two-sided interpolation
+
+def _error_bounds(col, r:dict, c:dict, methods:list)->list[dict]:
+    "How far each statistic of a column compared on sketches can be from the exact one (0 for exact summaries)."
+    nr, nc = r["n"] - r["n_missing"], c["n"] - c["n_missing"]
+    cdf = (r.get("rank_error", 0) / nr if nr else 0.0) + (c.get("rank_error", 0) / nc if nc else 0.0)
+    out = []
+    for m in methods:
+        if cdf == 0 or m in ("missing", "z", "chi2"): e = 0.0
+        elif m == "ks": e = cdf
+        elif m == "wasserstein":                  # |area between CDFs| moves by at most cdf x the range of the values
+            sd = math.sqrt(_moments(r)[2] / nr)
+            span = max(r["values"][-1], c["values"][-1]) - min(r["values"][0], c["values"][0])
+            e = cdf * span / sd if sd > 0 else math.inf
+        else: e = math.nan                       # psi, js: quantile bins move too; no bound is claimed (see tests)
+        out.append(dict(column=col, method=m, cdf_error=cdf, statistic_error=e))
+    return out
+
 # %% ../nbs/14_drift.ipynb #6e902674
 METHODS = ("ks", "wasserstein", "psi", "js", "chi2", "z")
 THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "z": 0.05,          # p-value methods: drifted when p_value < threshold
@@ -241,8 +358,8 @@ def _binary_counts(r:dict, c:dict, values)->tuple[int, int, str]:
     "Rows equal to the larger of the two `values` in each side, and that value as text."
     pos = max(values) if r["kind"] == "numeric" else sorted(values)[-1]
     if r["kind"] == "numeric":
-        count = lambda v: len(v) - int(np.searchsorted(v, pos, "left"))
-        return count(r["values"]), count(c["values"]), f"{pos:g}"
+        count = lambda s: int(_weights(s).sum()) - int(_cum(s, [pos], "left")[0])
+        return count(r), count(c), f"{pos:g}"
     return r["counts"].get(pos, 0), c["counts"].get(pos, 0), pos
 
 # %% ../nbs/14_drift.ipynb #d3fa5b9d
@@ -254,8 +371,10 @@ def _row(col, method, stat, p, effect, thr):
     return dict(column=col, method=method, statistic=stat, p_value=p, effect_size=effect, threshold=thr,
                 drifted=None if np.isnan(stat) else bool(drifted))
 
-def _numeric_stat(method, a, b, cache):
-    "(statistic, p_value, effect_size) of `method` on sorted numeric samples; `cache` holds work shared by methods."
+def _numeric_stat(method, r:dict, c:dict, cache):
+    "(statistic, p_value, effect_size) of `method` on numeric summaries; `cache` holds work shared by methods."
+    if "weights" in r or "weights" in c: return _weighted_numeric_stat(method, r, c, cache)
+    a, b = r["values"], c["values"]
     if method == "ks":
         d, p = ks_2samp_sorted(a, b, cache); return d, p, d
     if method == "wasserstein":
@@ -323,7 +442,7 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
             x1, x2, pos = _binary_counts(r, c, values)
             z, p = two_proportion_z(x1, nr, x2, nc)
             row = _row(col, m, z, p, abs(x2 / nc - x1 / nr), thr[m])
-        elif r["kind"] == "numeric": row = _row(col, m, *_numeric_stat(m, r["values"], c["values"], cache), thr[m])
+        elif r["kind"] == "numeric": row = _row(col, m, *_numeric_stat(m, r, c, cache), thr[m])
         else: row = _row(col, m, *_categorical_stat(m, r, c), thr[m])
         rows.append(row)
         if row["drifted"]:
@@ -338,6 +457,7 @@ class DriftReport(Report):
     def __init__(self, findings, tables, reference:Profile, current:Profile, title="drift report"):
         super().__init__(findings, tables, title=title)
         self.reference, self.current, self.figures = reference, current, {}
+        self.error_bounds = pd.DataFrame(columns=["column", "method", "cdf_error", "statistic_error"])  # see `sketch`
 
     @property
     def table(self)->pd.DataFrame: return self.tables["drift"]
@@ -348,12 +468,12 @@ class DriftReport(Report):
         return list(dict.fromkeys(self.table.loc[self.table["drifted"].fillna(False).astype(bool), "column"]))
 
 # %% ../nbs/14_drift.ipynb #bc43ca9c
-def _to_profile(x, name, columns):
+def _to_profile(x, name, columns, sketch=None):
     if isinstance(x, Profile):
         absent = [c for c in columns if c not in x.columns] if columns is not None else []
         if absent: raise KeyError(f"column(s) {absent} missing from the {name} profile (columns: {list(x.columns)})")
         return x if columns is None else Profile({c: x.columns[c] for c in columns})
-    return Profile.from_frame(x, columns, name)
+    return Profile.from_frame(x, columns, name, sketch)
 
 def _methods(method)->list:
     ms = [method] if isinstance(method, str) else list(method)
@@ -368,29 +488,40 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
                  method:str|list="auto",      # "auto", one of `METHODS` for every column, or a list of them
                  thresholds:dict|None=None,   # overrides of `THRESHOLDS`, e.g. {"wasserstein": 0.2}
                  figures:bool=False,          # also draw reference vs current for every drifted column
+                 sketch:int|None=None,        # profile frames with a quantile sketch of this many values (approximate)
                 )->DriftReport:
     "Compare each column of `current` with `reference` by `method`; a row per column and method, an error per drift."
     if _is_dask(reference, current):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
         from .distributed import drift_report_dask
-        return drift_report_dask(reference, current, columns=columns, method=method, thresholds=thresholds, figures=figures)
+        return drift_report_dask(reference, current, columns=columns, method=method, thresholds=thresholds, figures=figures,
+                                 sketch=sketch)
     methods = _methods(method)
     thr = dict(THRESHOLDS)
     bad = set(thresholds or {}) - set(thr)
     if bad: raise ValueError(f"unknown threshold(s) {sorted(bad)}: thresholds are keyed by {sorted(thr)}")
     thr.update(thresholds or {})
-    ref = _to_profile(reference, "reference", columns)
+    sketch = _check_sketch(sketch)
+    ref = _to_profile(reference, "reference", columns, sketch)
     cols = list(ref.columns)
-    cur = _to_profile(current, "current", cols)
+    cur = _to_profile(current, "current", cols, sketch)
     for name, p in (("reference", ref), ("current", cur)):
         if p.n_rows == 0: raise ValueError(f"{name} has no rows: there is nothing to compare (columns {cols})")
-    rows, findings = [], []
+    rows, findings, bounds = [], [], []
     for c in cols:
         r, f = _compare_column(c, ref.columns[c], cur.columns[c], methods, thr)
-        rows += r; findings += f
+        b = _error_bounds(c, ref.columns[c], cur.columns[c], [x["method"] for x in r])
+        if b and b[0]["cdf_error"] > 0:             # compared on a sketch: say so, and how far off it can be
+            worst = {x["method"]: x["statistic_error"] for x in b if x["method"] != "missing"}
+            f.append(Finding(f"{_CHECK}.approximate", str(c), f"compared on quantile sketches: the CDFs are within "
+                f"{b[0]['cdf_error']:.2g} of the exact ones, so " + ", ".join(f"{m} within {e:.2g}" if not math.isnan(e)
+                else f"{m} approximate (no bound)" for m, e in worst.items()) + " of its exact value",
+                {"cdf_error": b[0]["cdf_error"], "statistic_error": worst}, "info", _CAT))
+        rows += r; findings += f; bounds += b
     table = pd.DataFrame({k: [r[k] for r in rows] for k in TABLE_COLUMNS[:2]}
                          | {k: np.array([r[k] for r in rows], dtype=float) for k in TABLE_COLUMNS[2:6]}
                          | {"drifted": pd.array([r["drifted"] for r in rows], dtype="boolean")})
     rep = DriftReport(findings, {"drift": table}, ref, cur)
+    if bounds: rep.error_bounds = pd.DataFrame(bounds)
     if figures: rep.figures = {c: rep.plot(c) for c in rep.drifted}
     return rep
 
@@ -409,9 +540,9 @@ def _plot(self:DriftReport,
         lo = min(x[0] for x in (r["values"], c["values"]) if len(x)); hi = max(x[-1] for x in (r["values"], c["values"]) if len(x))
         edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
         for s, name, colour in ((r, "reference", "#4c72b0"), (c, "current", "#dd8452")):
-            cum = np.searchsorted(s["values"], edges, "right")
+            cum, total = _cum(s, edges, "right"), int(_weights(s).sum())
             counts = np.diff(cum); counts[0] += cum[0]          # values equal to the lowest edge go in the first bin
-            ax.stairs(counts / max(len(s["values"]), 1), edges, label=f"{name} (n={len(s['values']):,})", color=colour, lw=1.5)
+            ax.stairs(counts / max(total, 1), edges, label=f"{name} (n={total:,})", color=colour, lw=1.5)
         ax.set_xlabel(f"{column} (column units)"); ax.set_ylabel("share of rows per bin")
     else:
         cats = sorted(set(r["counts"]) | set(c["counts"]))

@@ -208,15 +208,15 @@ def _check_aggs(aggs, events)->dict:
 # %% ../nbs/11_pointintime.ipynb #33a61454
 def _segment_cumsum(v:np.ndarray, starts:np.ndarray)->np.ndarray:
     "Running sums of `v` that restart at each key's first event (`starts`): key k's sum over [lo, hi) is c[hi + k] - c[lo + k]."
-    # Each key gets a slot before its first value holding minus the previous key's total, so the running sum drops
-    # back to (almost) zero: rounding then happens at the scale of one key's sums, not of the whole table's.
+    # Each key's running sum starts from exactly 0 in a slot of its own, before its first value, so a key's sums
+    # depend on that key's values alone, bit for bit: the same whichever other keys share the table (as on Dask,
+    # where each partition holds some of the keys). pandas' grouped cumsum is compensated (Kahan) summation.
     k = np.zeros(len(v), np.int64)
     if len(starts): k[starts[1:]] = 1
     k = np.cumsum(k)
     u = np.zeros(len(v) + len(starts))
-    u[np.arange(len(v)) + k + 1] = v
-    if len(starts) > 1: u[starts[1:] + np.arange(1, len(starts))] = -np.add.reduceat(v, starts)[:-1]
-    return np.cumsum(u)
+    u[np.arange(len(v)) + k + 1] = pd.Series(v, copy=False).groupby(k, sort=False).cumsum().to_numpy()
+    return u
 
 def _range_reduce(ufunc, v:np.ndarray, lo:np.ndarray, hi:np.ndarray)->np.ndarray:
     "`ufunc` reduced over v[lo[i]:hi[i]] for every i (NaN where empty), in O(len(v) + total width)."

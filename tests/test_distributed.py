@@ -195,7 +195,7 @@ def test_as_of_float_sums_to_rounding_and_empty_partitions():
     want = as_of_aggregate(with_empty(events).compute(), with_empty(labels).compute(), **kw)
     exact = ["n", "size", "lo", "hi", "cats"]
     pd.testing.assert_frame_equal(got[exact], want[exact], check_exact=True)
-    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-9)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 def test_as_of_pandas_inputs_and_bad_input():
@@ -254,3 +254,39 @@ def test_the_main_functions_accept_dask_frames():
     lab = pd.DataFrame({K: rng.integers(0, 25, 60), "lt": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, 60), "s")})
     kw = dict(key=K, event_time="ts", label_time="lt", aggs={"n": ("amount", "count"), "spend": ("amount", "sum")})
     pd.testing.assert_frame_equal(as_of_aggregate(ddf(ev, 3), ddf(lab, 2), **kw), as_of_aggregate(ev, lab, **kw))
+
+
+def test_as_of_float_sums_bit_for_bit_with_tied_times():
+    "Many events share a key and a timestamp, amounts span 12 orders of magnitude: sums and means still match exactly."
+    rng = np.random.default_rng(11)
+    n = 4000
+    events = pd.DataFrame({K: rng.integers(0, 8, n),
+                           "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 20, n), "D"),
+                           "amount": rng.lognormal(0, 6, n) * rng.choice([-1, 1], n), "cat": "a"})
+    labels = pd.DataFrame({K: rng.integers(0, 9, 300), "lt": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 22, 300), "D")})
+    for window, closed in ((None, "left"), ("5D", "both")):
+        kw = dict(key=K, event_time="t", label_time="lt", aggs={"s": ("amount", "sum"), "m": ("amount", "mean")},
+                  window=window, closed=closed)
+        want = as_of_aggregate(events, labels, **kw)
+        for parts, npart in ((7, 3), (13, 5)):
+            got = as_of_aggregate_dask(ddf(events, parts), ddf(labels, 2), npartitions=npart, **kw)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize("parts", [1, 5, 16])
+def test_sketched_drift_on_dask_within_its_stated_bounds(parts):
+    "An opt-in sketch merged across partitions (empty ones too): KS and Wasserstein within the bounds the report states."
+    rng = np.random.default_rng(parts)
+    ref = pd.DataFrame({"x": rng.lognormal(0, 1, 60_000), "k": rng.integers(0, 3, 60_000).astype(float)})
+    cur = pd.DataFrame({"x": rng.lognormal(0.05, 1, 30_000), "k": rng.integers(0, 3, 30_000).astype(float)})
+    methods = ["ks", "wasserstein"]
+    r = with_empty(ref) if parts == 16 else ddf(ref, parts)
+    exact = drift_report(r.compute(), cur, method=methods).table.set_index(["column", "method"])["statistic"]
+    got = drift_report(r, ddf(cur, 3), method=methods, sketch=128)       # drift_report hands Dask frames on
+    stat = got.table.set_index(["column", "method"])["statistic"]
+    bound = got.error_bounds.set_index(["column", "method"])["statistic_error"]
+    assert got.reference.columns["x"]["rank_error"] > 0 and len(got.reference.columns["x"]["values"]) <= 128
+    assert ((stat - exact).abs() <= bound + 1e-12).all()
+    assert (bound.loc["k"] == 0).all()                                  # 3 distinct values: exact
+    assert [f.subject for f in got.findings if f.check == "drift.approximate"] == ["x"]
+    with pytest.raises(ValueError, match="sketch must be None"): profile_dask(ddf(ref, 2), sketch=4)

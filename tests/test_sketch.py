@@ -1,0 +1,153 @@
+"""mlparity.drift's opt-in quantile sketch: the CDF error it states is never smaller than the true one and never larger
+than its guarantee; KS and Wasserstein stay within the report's stated bounds; PSI and JS stay within the error
+measured here; columns with few distinct values stay exact; the report says when it is approximate."""
+import math, os
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from mlparity.drift import Profile, drift_report, _cum
+
+SETTINGS = dict(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def tree(profiles):
+    "Merge profiles pairwise, level by level (as mlparity.distributed does); the merged profile and the tree's depth."
+    depth = 0
+    while len(profiles) > 1:
+        profiles = [profiles[i].merge(profiles[i + 1]) if i + 1 < len(profiles) else profiles[i]
+                    for i in range(0, len(profiles), 2)]
+        depth += 1
+    return profiles[0], depth
+
+
+def true_cdf_error(x:np.ndarray, s:dict)->int:
+    "The largest |rows of the data at or below t - rows the summary counts at or below t| over every t."
+    x = np.sort(x[~np.isnan(x)])
+    t = np.union1d(x, s["values"])                  # both CDFs are steps at these points only
+    if not len(t): return 0
+    return int(np.abs(np.searchsorted(x, t, "right") - _cum(s, t)).max())
+
+
+def split(df, parts):
+    return [df.iloc[idx] for idx in np.array_split(np.arange(len(df)), parts)]
+
+
+def sample(kind, n, rng):
+    if kind == "normal": return rng.normal(0, 1, n)
+    if kind == "lognormal": return rng.lognormal(0, 2, n)
+    if kind == "atom": return np.where(rng.random(n) < 0.3, 5.0, rng.normal(0, 1, n))   # 30 % of rows on one value
+    if kind == "grid": return np.round(rng.normal(0, 1, n), 2)                          # ties, ~800 distinct values
+    raise ValueError(kind)
+
+
+@settings(**SETTINGS)
+@given(kind=st.sampled_from(["normal", "lognormal", "atom", "grid"]), n=st.integers(1, 20_000),
+       parts=st.integers(1, 12), k=st.sampled_from([16, 50, 256, 2048]), seed=st.integers(0, 2**32 - 1),
+       nan_rate=st.sampled_from([0.0, 0.1]))
+def test_stated_error_covers_the_true_error_and_stays_within_the_guarantee(kind, n, parts, k, seed, nan_rate):
+    rng = np.random.default_rng(seed)
+    x = sample(kind, n, rng)
+    x[rng.random(n) < nan_rate] = np.nan
+    df = pd.DataFrame({"x": x})
+    p, depth = tree([Profile.from_frame(piece, sketch=k) for piece in split(df, parts)])
+    s = p.columns["x"]
+    m = int((~np.isnan(x)).sum())
+    assert s["n"] == n and s["n_missing"] == n - m and int(s["weights"].sum()) == m   # no row lost or invented
+    assert len(s["values"]) <= k
+    assert true_cdf_error(x, s) <= s["rank_error"] <= (depth + 1) * 2 * m / (k - 2)
+    if m: assert s["values"][0] == np.nanmin(x) and s["values"][-1] == np.nanmax(x)   # the range is kept exactly
+    if m > 1: assert math.isclose(math.sqrt(s["m2"] / m), np.nanstd(x), rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["normal", "lognormal", "atom"])
+@pytest.mark.parametrize("k", [256, 4096])
+def test_ks_and_wasserstein_within_the_stated_bounds_psi_js_within_measured(kind, k):
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"x": sample(kind, 300_000, rng)})
+    cur = pd.DataFrame({"x": sample(kind, 120_000, rng) * 1.05 + 0.02})
+    methods = ["ks", "wasserstein", "psi", "js"]
+    exact = drift_report(ref, cur, method=methods).table.set_index("method")["statistic"]
+    ref_sk, _ = tree([Profile.from_frame(piece, sketch=k) for piece in split(ref, 8)])
+    rep = drift_report(ref_sk, cur, method=methods, sketch=k)
+    got = rep.table.set_index("method")["statistic"]
+    bound = rep.error_bounds.set_index("method")["statistic_error"]
+    assert rep.error_bounds["cdf_error"].iloc[0] > 0
+    for m in ("ks", "wasserstein"):
+        assert abs(got[m] - exact[m]) <= bound[m] + 1e-12, (m, got[m], exact[m], bound[m])
+    assert math.isnan(bound["psi"]) and math.isnan(bound["js"])          # no bound is claimed for binned statistics...
+    if kind == "atom":   # 30 % of rows on one value, just above a sparse tail: a decile edge falls in that tail, where
+        # the sketch has few values, and a bin with almost no current rows makes PSI swing (5.5 exact, 2.8 sketched);
+        # the verdict stands. This is why no bound is stated for PSI and JS.
+        assert rep.table.set_index("method").loc[["psi", "js"], "drifted"].tolist() == [True, True]
+        return
+    tol = 0.01 if k == 256 else 0.002                                    # ... their error is bounded here instead
+    assert abs(got["psi"] - exact["psi"]) <= tol and abs(got["js"] - exact["js"]) <= tol
+
+
+def test_few_distinct_values_are_exact_at_any_size():
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"age": rng.integers(18, 90, 500_000).astype(float), "flag": rng.integers(0, 2, 500_000)})
+    cur = pd.DataFrame({"age": rng.integers(18, 92, 200_000).astype(float), "flag": (rng.random(200_000) < 0.52).astype(int)})
+    methods = ["auto", "ks", "psi", "js"]
+    exact = drift_report(ref, cur, columns=["age"], method=methods)
+    sk = drift_report(ref, cur, columns=["age"], method=methods, sketch=16 * 8)
+    assert sk.reference.columns["age"]["rank_error"] == 0 and len(sk.reference.columns["age"]["values"]) == 72
+    pd.testing.assert_frame_equal(sk.table, exact.table, check_exact=False, rtol=1e-12, atol=1e-15)
+    assert not [f for f in sk.findings if f.check == "drift.approximate"]
+    assert (sk.error_bounds["statistic_error"] == 0).all()
+    z_exact, z_sk = drift_report(ref, cur, columns=["flag"]), drift_report(ref, cur, columns=["flag"], sketch=16)
+    assert z_sk.table["method"].tolist() == ["z"]
+    pd.testing.assert_frame_equal(z_sk.table, z_exact.table, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["ks", "wasserstein", "psi", "js"])
+def test_a_sketch_larger_than_the_data_gives_the_exact_statistics(method):
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": np.round(rng.normal(0, 1, 30_000), 3)})
+    cur = pd.DataFrame({"x": rng.normal(0.1, 1.2, 7_000)})
+    exact, sk = drift_report(ref, cur, method=method), drift_report(ref, cur, method=method, sketch=10**6)
+    pd.testing.assert_frame_equal(sk.table, exact.table, check_exact=False, rtol=1e-12, atol=1e-15)
+    assert not sk.error_bounds["statistic_error"].any()
+
+
+def test_the_report_says_it_is_approximate():
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 50_000), "y": rng.normal(0, 1, 50_000), "c": rng.choice(list("ab"), 50_000)})
+    cur = ref.assign(x=ref["x"] + 0.3)
+    rep = drift_report(ref, cur, sketch=512)
+    approx = [f for f in rep.findings if f.check == "drift.approximate"]
+    assert [f.subject for f in approx] == ["x", "y"] and {f.severity for f in approx} == {"info"}
+    assert "CDFs are within" in approx[0].message and "wasserstein within" in approx[0].message
+    assert approx[0].evidence["cdf_error"] == rep.error_bounds.set_index("column").loc["x", "cdf_error"]
+    assert rep.drifted == ["x"] and not rep.ok
+    exact = drift_report(ref, cur)
+    assert not [f for f in exact.findings if f.check == "drift.approximate"]
+    assert len(exact.error_bounds) == len(exact.table) and not exact.error_bounds[["cdf_error", "statistic_error"]].any().any()
+    assert rep.plot("x").axes[0].get_title().startswith("x: drifted")
+
+
+def test_sketched_profile_round_trips_and_merges_with_an_exact_one(tmp_path):
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(0, 1, 40_000), "c": rng.choice(list("abc"), 40_000)})
+    sk = Profile.from_frame(df.iloc[:30_000], sketch=300)
+    sk.save(tmp_path / "p.npz")
+    back = Profile.load(tmp_path / "p.npz")
+    for key in ("values", "weights"): np.testing.assert_array_equal(back.columns["x"][key], sk.columns["x"][key])
+    assert {k: v for k, v in back.columns["x"].items() if k not in ("values", "weights")} == \
+           {k: v for k, v in sk.columns["x"].items() if k not in ("values", "weights")}
+    both = back.merge(Profile.from_frame(df.iloc[30_000:]))           # an exact profile merged into a sketch
+    s = both.columns["x"]
+    assert s["sketch"] == 300 and len(s["values"]) <= 300 and int(s["weights"].sum()) == 40_000
+    assert true_cdf_error(df["x"].to_numpy(), s) <= s["rank_error"] <= 2 * 40_000 / 298
+    assert both.columns["c"]["counts"] == Profile.from_frame(df).columns["c"]["counts"]
+
+
+@pytest.mark.parametrize("bad", [0, 15, -1, True, 3.5, "big"])
+def test_bad_sketch_sizes_are_refused(bad):
+    df = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"sketch must be None \(keep every value: exact\) or an integer >= 16"):
+        drift_report(df, df, sketch=bad)
+    with pytest.raises(ValueError, match="sketch must be None"): Profile.from_frame(df, sketch=bad)
