@@ -93,7 +93,8 @@ def run_drift(a, progress:Progress)->Report:
         try: thresholds[m.strip()] = float(v)
         except ValueError: raise InputError(f"--threshold {t!r}: expected METHOD=NUMBER, e.g. wasserstein=0.1") from None
     return drift_report(ref, cur, columns=_keys(a.columns) if a.columns else None,
-                        method=methods[0] if len(methods) == 1 else methods, thresholds=thresholds or None)
+                        method=methods[0] if len(methods) == 1 else methods, thresholds=thresholds or None,
+                        sketch=a.sketch)
 
 def _yaml_path(p:str)->Path:
     path = Path(p)
@@ -143,6 +144,8 @@ def _parser()->argparse.ArgumentParser:
     s.add_argument("reference"); s.add_argument("current")
     s.add_argument("--columns"); s.add_argument("--method", default="auto", help="auto, or ks,wasserstein,psi,js,chi2 (comma-separated)")
     s.add_argument("--threshold", action="append", help="METHOD=VALUE, e.g. wasserstein=0.1 (repeatable)")
+    s.add_argument("--sketch", type=int, metavar="K", help="keep at most K values per numeric column (approximate, with "
+                   "stated error bounds; for data too large to hold every value)")
     s.set_defaults(run=run_drift, steps=3)
     s = sub.add_parser("configs", parents=[common], help="compare a training and a serving YAML config, or check one pipeline config")
     s.add_argument("configs", nargs="+", metavar="CONFIG", help="one pipeline.yaml, or TRAINING SERVING")

@@ -75,6 +75,15 @@ def test_drift(files):
     assert same.returncode == 0, same.stdout + same.stderr
 
 
+def test_drift_with_a_sketch(files):
+    r = run("drift", files / "ref.csv", files / "cur_shift.csv", "--sketch", "64", "--json")
+    assert r.returncode == 1, r.stderr
+    d = json.loads(r.stdout)
+    assert any(f["check"] == "drift.approximate" for f in d["findings"])
+    bad = run("drift", files / "ref.csv", files / "cur_shift.csv", "--sketch", "3")
+    assert bad.returncode == 2 and "sketch must be None" in bad.stderr and "integer >= 16" in bad.stderr
+
+
 def test_drift_from_saved_profile(files):
     from mlparity.drift import Profile
     p = files / "ref.profile.json"
