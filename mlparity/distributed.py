@@ -9,7 +9,7 @@ import pandas as pd
 
 from .parity import (ParityReport, _check_options, _prepare, _features, _value_kind, _key_kind,
                              _parity_counts, _merge_counts, _parity_report)
-from .drift import Profile, DriftReport, drift_report, _check_sketch
+from .drift import Profile, DriftReport, drift_report
 from .pointintime import as_of_aggregate, _keys
 
 # %% auto #0
@@ -142,10 +142,9 @@ def profile_dask(ddf,                     # the data to summarise: a Dask (or pa
                 )->Profile:
     "The drift `Profile` of `ddf`: each partition profiled, the profiles merged with `Profile.merge` (a tree)."
     dask, dd = _dask()
-    sketch = _check_sketch(sketch)
     ddf = _as_dask(ddf, name, dd)
     cols = list(ddf.columns) if columns is None else list(columns)
-    Profile.from_frame(ddf._meta, cols, name)          # checks the columns before any work
+    Profile.from_frame(ddf._meta, cols, name, sketch)  # checks the columns and the sketch size before any work
     parts = [dask.delayed(Profile.from_frame)(p, cols, name, sketch) for p in ddf.to_delayed()]
     return dask.compute(_tree(dask, parts, Profile.merge))[0]
 
