@@ -87,6 +87,14 @@ def _frame_to_dict(df:pd.DataFrame)->dict:
     return {"columns": [str(c) for c in df.columns],
             "data": [_jsonable(list(r)) for r in df.itertuples(index=False, name=None)]}
 
+# %% ../nbs/00_core.ipynb #5abc9e67
+_FINDING_COLUMNS = ["severity", "check", "subject", "message", "category"]
+_COLOURS = {"error": "#b00020", "warning": "#a15c00", "info": "#2e6b30"}
+
+def _text_table(df:pd.DataFrame, max_rows:int=20)->str:
+    with pd.option_context("display.width", 120, "display.max_columns", 20, "display.max_colwidth", 60):
+        return df.head(max_rows).to_string(index=False) + (f"\n… {len(df)-max_rows} more rows" if len(df) > max_rows else "")
+
 # %% ../nbs/00_core.ipynb #9e6782f6
 class Report:
     "Findings of one or more checks, with the `tables` that back them; `ok` when no finding is an error."
@@ -107,88 +115,75 @@ class Report:
     def errors(self)->list[Finding]: return [f for f in self.findings if f.severity == "error"]
     @property
     def warnings(self)->list[Finding]: return [f for f in self.findings if f.severity == "warning"]
+    @property
+    def failing(self)->list[str]:
+        "The subjects of the error findings, each once, in the order found (what failed)."
+        return list(dict.fromkeys(f.subject for f in self.errors))
     def __len__(self): return len(self.findings)
     def __iter__(self): return iter(self.findings)
     def __bool__(self):
         raise TypeError("the truth value of a Report is ambiguous: use `report.ok`, or `len(report)` for the number of findings")
 
-# %% ../nbs/00_core.ipynb #eb280193
-_FINDING_COLUMNS = ["severity", "check", "subject", "message", "category"]
+    def findings_frame(self)->pd.DataFrame:
+        "The findings as a DataFrame, one row each, errors first."
+        rows = [{k: getattr(f, k) for k in _FINDING_COLUMNS} for f in self.findings]
+        df = pd.DataFrame(rows, columns=_FINDING_COLUMNS)
+        order = df["severity"].map({s: -i for i, s in enumerate(SEVERITIES)})
+        return df.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
-def _findings_frame(self:Report)->pd.DataFrame:
-    "The findings as a DataFrame, one row each, errors first."
-    rows = [{k: getattr(f, k) for k in _FINDING_COLUMNS} for f in self.findings]
-    df = pd.DataFrame(rows, columns=_FINDING_COLUMNS)
-    order = df["severity"].map({s: -i for i, s in enumerate(SEVERITIES)})
-    return df.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
-Report.findings_frame = _findings_frame
+    @property
+    def status(self)->str:
+        "'OK', 'OK with N warning(s)' or 'FAILED: N error(s), M warning(s)'."
+        if self.ok and not self.warnings: return "OK"
+        if self.ok: return f"OK with {len(self.warnings)} warning(s)"
+        return f"FAILED: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
 
-# %% ../nbs/00_core.ipynb #462896a0
-def _status(self:Report)->str:
-    if self.ok and not self.warnings: return "OK"
-    if self.ok: return f"OK with {len(self.warnings)} warning(s)"
-    return f"FAILED: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-Report.status = property(_status)
+    @property
+    def exit_code(self)->int:
+        "0 when the report passes (warnings allowed), 1 when any finding is an error."
+        return 0 if self.ok else 1
 
-def _text_table(df:pd.DataFrame, max_rows:int=20)->str:
-    with pd.option_context("display.width", 120, "display.max_columns", 20, "display.max_colwidth", 60):
-        return df.head(max_rows).to_string(index=False) + (f"\n… {len(df)-max_rows} more rows" if len(df) > max_rows else "")
+    def __str__(self)->str:
+        lines = [f"{self.title}: {self.status}"]
+        for f in sorted(self.findings, key=lambda f: -SEVERITIES.index(f.severity)):
+            lines.append(f"  {f}")
+        for name, t in self.tables.items():
+            lines += ["", f"{name}:", _text_table(t)]
+        return "\n".join(lines)
 
-def _report_str(self:Report)->str:
-    lines = [f"{self.title}: {self.status}"]
-    for f in sorted(self.findings, key=lambda f: -SEVERITIES.index(f.severity)):
-        lines.append(f"  {f}")
-    for name, t in self.tables.items():
-        lines += ["", f"{name}:", _text_table(t)]
-    return "\n".join(lines)
-Report.__str__ = _report_str
-Report.__repr__ = lambda self: f"<{type(self).__name__} {self.title!r}: {self.status}>"
+    def __repr__(self): return f"<{type(self).__name__} {self.title!r}: {self.status}>"
 
-# %% ../nbs/00_core.ipynb #5b01d457
-_COLOURS = {"error": "#b00020", "warning": "#a15c00", "info": "#2e6b30"}
+    def _repr_html_(self)->str:
+        colour = _COLOURS["info" if self.ok and not self.warnings else "warning" if self.ok else "error"]
+        parts = [f'<div class="mlparity-report"><p><strong>{escape(self.title)}</strong>: '
+                 f'<span style="color:{colour};font-weight:bold">{escape(self.status)}</span></p>']
+        if self.findings: parts.append(self.findings_frame().to_html(index=False, border=0, escape=True))
+        for name, t in self.tables.items():
+            parts.append(f"<p><em>{escape(name)}</em></p>" + t.head(50).to_html(index=False, border=0, escape=True))
+        return "\n".join(parts) + "</div>"
 
-def _report_html(self:Report)->str:
-    colour = _COLOURS["info" if self.ok and not self.warnings else "warning" if self.ok else "error"]
-    parts = [f'<div class="mlparity-report"><p><strong>{escape(self.title)}</strong>: '
-             f'<span style="color:{colour};font-weight:bold">{escape(self.status)}</span></p>']
-    if self.findings: parts.append(self.findings_frame().to_html(index=False, border=0, escape=True))
-    for name, t in self.tables.items():
-        parts.append(f"<p><em>{escape(name)}</em></p>" + t.head(50).to_html(index=False, border=0, escape=True))
-    return "\n".join(parts) + "</div>"
-Report._repr_html_ = _report_html
+    def to_dict(self)->dict:
+        "The report as a JSON-able dict: title, ok, status, findings and tables."
+        return {"title": self.title, "ok": self.ok, "status": self.status,
+                "findings": [f.to_dict() for f in self.findings],
+                "tables": {k: _frame_to_dict(v) for k, v in self.tables.items()}}
 
-# %% ../nbs/00_core.ipynb #80331c0c
-def _report_to_dict(self:Report)->dict:
-    "The report as a JSON-able dict: title, ok, status, findings and tables."
-    return {"title": self.title, "ok": self.ok, "status": self.status,
-            "findings": [f.to_dict() for f in self.findings],
-            "tables": {k: _frame_to_dict(v) for k, v in self.tables.items()}}
+    def to_json(self, indent:int|None=2)->str:
+        "The report as a JSON string (see `to_dict`)."
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
-def _report_to_json(self:Report, indent:int|None=2)->str:
-    "The report as a JSON string (see `to_dict`)."
-    return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-Report.to_dict, Report.to_json = _report_to_dict, _report_to_json
+    @classmethod
+    def combine(cls, *reports:Report, title:str="combined report")->Report:
+        "One report holding the findings and tables of all `reports`."
+        findings, tables = [], {}
+        for rep in reports:
+            if not isinstance(rep, Report): raise TypeError(f"combine takes Reports, got {type(rep).__name__}")
+            findings += rep.findings
+            for k, v in rep.tables.items(): tables[k if k not in tables else f"{rep.title}: {k}"] = v
+        return Report(findings, tables, title=title)
 
-# %% ../nbs/00_core.ipynb #5718752e
-def _combine(cls, *reports:Report, title:str="combined report")->Report:
-    "One report holding the findings and tables of all `reports`."
-    findings, tables = [], {}
-    for rep in reports:
-        if not isinstance(rep, Report): raise TypeError(f"combine takes Reports, got {type(rep).__name__}")
-        findings += rep.findings
-        for k, v in rep.tables.items(): tables[k if k not in tables else f"{rep.title}: {k}"] = v
-    return Report(findings, tables, title=title)
-Report.combine = classmethod(_combine)
-
-def _assert_ok(self:Report)->Report:
-    "Raise `AssertionError` with the text report if any finding is an error; else return the report."
-    __tracebackhide__ = True
-    if not self.ok: raise AssertionError(str(self))
-    return self
-Report.assert_ok = _assert_ok
-
-# %% ../nbs/00_core.ipynb #4ff7ce11
-def _exit_code(self:Report)->int:
-    "0 when the report passes (warnings allowed), 1 when any finding is an error."
-    return 0 if self.ok else 1
-Report.exit_code = property(_exit_code)
+    def assert_ok(self)->Report:
+        "Raise `AssertionError` with the text report if any finding is an error; else return the report."
+        __tracebackhide__ = True
+        if not self.ok: raise AssertionError(str(self))
+        return self
