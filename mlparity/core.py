@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #273ee6c0
 from __future__ import annotations
-import json, math, datetime as _dt
+import base64, io, json, math, datetime as _dt
+from pathlib import Path
 from dataclasses import dataclass, field, asdict
 from html import escape
 from typing import Any, Iterable, Mapping
@@ -162,6 +163,21 @@ class Report:
             parts.append(f"<p><em>{escape(name)}</em></p>" + t.head(50).to_html(index=False, border=0, escape=True))
         return "\n".join(parts) + "</div>"
 
+    def figures(self)->list:
+        "Pictures of the findings, as `(subject, matplotlib Figure)` pairs; a report of a check that draws overrides this."
+        return []
+
+    def to_html(self)->str:
+        "The report as one self-contained HTML page: status and failing items first, a picture per finding, no external requests."
+        return _html_page(self)
+
+    def save_html(self, path)->Path:
+        "Write `to_html()` to `path` (UTF-8) and return the path."
+        path = Path(path)
+        if not path.parent.is_dir(): raise FileNotFoundError(f"cannot write the HTML report to {str(path)!r}: folder {str(path.parent)!r} does not exist")
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
     def to_dict(self)->dict:
         "The report as a JSON-able dict: title, ok, status, findings and tables."
         return {"title": self.title, "ok": self.ok, "status": self.status,
@@ -187,3 +203,72 @@ class Report:
         __tracebackhide__ = True
         if not self.ok: raise AssertionError(str(self))
         return self
+
+# %% ../nbs/00_core.ipynb #2a2118bc
+_PAGE_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:16px;color:#1d1d1f;line-height:1.45}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em;margin:1.2em 0 .3em}
+.status{display:inline-block;padding:.2em .7em;border-radius:4px;color:#fff;font-weight:bold}
+.status.ok{background:#2e6b30}.status.warning{background:#a15c00}.status.error{background:#b00020}
+.scroll{overflow-x:auto;max-width:100%;margin:.5em 0}
+table{border-collapse:collapse;font-size:.9em}th,td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;height:auto;display:block;margin:.5em 0;border:1px solid #eee}
+ul.messages{padding-left:1.2em}li.error{color:#b00020}li.warning{color:#a15c00}
+footer{margin-top:2em;color:#666;font-size:.85em}
+@media (max-width:600px){body{padding:8px}table{font-size:.8em}}
+"""
+
+def _figure_png(fig, dpi:int=80)->str:
+    "A matplotlib figure as a base64 PNG data URI (no metadata that changes between runs); the figure is closed."
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    try:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    except Exception: pass
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+def _html_table(df:pd.DataFrame, max_rows:int=200)->str:
+    "A DataFrame as an HTML table in its own scrolling box, numbers right-aligned."
+    shown = df.head(max_rows)
+    num = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in shown.dtypes]
+    head = "".join(f'<th class="{"num" if n else ""}">{escape(str(c))}</th>' for c, n in zip(shown.columns, num))
+    rows = "".join("<tr>" + "".join(f'<td class="{"num" if n else ""}">{escape(_cell_text(v))}</td>' for v, n in zip(r, num)) + "</tr>"
+                   for r in shown.itertuples(index=False, name=None))
+    more = f"<p>… {len(df) - max_rows} more rows (all of them are in the JSON report)</p>" if len(df) > max_rows else ""
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{more}'
+
+def _cell_text(v)->str:
+    if isinstance(v, (float, np.floating)): return "" if math.isnan(v) else f"{float(v):.6g}"
+    if isinstance(v, np.generic): v = v.item()
+    return "" if v is None or v is pd.NA or v is pd.NaT else str(v)
+
+def _html_page(report:Report)->str:
+    "The whole page of `report` (see `Report.to_html`)."
+    level = "ok" if report.ok and not report.warnings else "warning" if report.ok else "error"
+    pictures = {}
+    for subject, fig in report.figures(): pictures.setdefault(str(subject), []).append(_figure_png(fig))
+    by_subject = {}
+    for f in report.findings: by_subject.setdefault(str(f.subject), []).append(f)
+    out = [f"<header><h1>{escape(report.title)}</h1><span class=\"status {level}\">{escape(report.status)}</span></header>"]
+    failing = [str(s) for s in report.failing]
+    if failing:
+        out.append(f"<h2>What failed ({len(failing)})</h2>")
+        for s in failing:
+            msgs = "".join(f'<li class="{f.severity}">{escape(f.message)} <small>({escape(f.check)})</small></li>' for f in by_subject.get(s, []))
+            imgs = "".join(f'<img alt="{escape(s)}" src="{uri}">' for uri in pictures.pop(s, []))
+            out.append(f"<section class=\"failing\"><h3>{escape(s)}</h3><ul class=\"messages\">{msgs}</ul>{imgs}</section>")
+    if pictures:
+        out.append("<h2>Everything else</h2>")
+        for s, uris in pictures.items():
+            out.append(f"<section><h3>{escape(s)}</h3>" + "".join(f'<img alt="{escape(s)}" src="{u}">' for u in uris) + "</section>")
+    if report.findings:
+        out.append("<h2>All findings</h2>" + _html_table(report.findings_frame()))
+    for name, t in report.tables.items():
+        out.append(f"<h2>{escape(str(name))}</h2>" + _html_table(t))
+    out.append("<footer>Written by mlparity. Every picture is inline; this file makes no request.</footer>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{escape(report.title)}: {escape(report.status)}</title><style>{_PAGE_CSS}</style></head>"
+            "<body>" + "\n".join(out) + "</body></html>\n")
