@@ -122,3 +122,15 @@ def test_rendered_site_loads_nothing_from_the_network():
               for p in docs.glob("*.html")}
     remote = {k: v for k, v in remote.items() if v}
     assert not remote, remote
+
+
+def test_readme_chapter_table_and_sidebar_agree():
+    "Each chapter sits under the same part in the README's chapter table and in the site's sidebar (render_docs.PARTS)."
+    import re
+    part, readme = None, {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if m := re.match(r"\|\s*\|\s*\*\*(.+?)\*\*", line): part = m.group(1)
+        elif m := re.match(r"\|\s*(\d\d)\s*\|", line): readme[int(m.group(1))] = part
+    assert readme, "no chapter table in README.md"
+    sidebar = {n: next((t for lo, hi, t in render_docs.PARTS if lo <= n <= hi), None) for n in readme}
+    assert readme == sidebar, {n: (readme[n], sidebar[n]) for n in readme if readme[n] != sidebar[n]}

@@ -122,14 +122,18 @@ def chromium(*args, timeout=120)->subprocess.CompletedProcess:
         return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def measure(page:Path, width:int=1280, height:int=1000)->dict:
-    "Load `page` in Chromium at `width` px and return its measurements: a count per defect, `width` and `examples`."
+def measure(page:Path, width:int=1280, height:int=1600, shot:Path|None=None)->dict:
+    """Load `page` in Chromium at `width` px and return its measurements: a count per defect, `width` and `examples`.
+    With `shot`, the same launch saves a screenshot of the window there."""
     page = Path(page)
     probe = page.with_name(f".measure-{width}-{page.name}")
     text = page.read_text(errors="replace")
     inject = f"<script>{MEASURE_JS}</script>"
     probe.write_text(text.replace("</body>", inject + "</body>", 1) if "</body>" in text else text + inject)
-    try: r = chromium(f"--window-size={width},{height}", "--dump-dom", probe.as_uri())
+    extra = []
+    if shot is not None:
+        shot.parent.mkdir(parents=True, exist_ok=True); extra = [f"--screenshot={shot}"]
+    try: r = chromium(f"--window-size={width},{height}", *extra, "--dump-dom", probe.as_uri())
     finally: probe.unlink(missing_ok=True)
     m = re.search(rf'<script type="application/json" id="{MARK}">(.*?)</script>', r.stdout, re.S)
     if not m: raise RuntimeError(f"{page.name}: the measuring script gave nothing (chromium exit {r.returncode}): {r.stderr[-1500:]}")
@@ -154,11 +158,9 @@ def pages(docs:Path=DOCS, names=())->list[Path]:
 
 def check(pages_:list[Path], widths=(1280, 800), shots:Path|None=None, workers:int=2)->dict:
     "Measure every page at every width (and screenshot it at 1280 px into `shots`): {(page name, width): measurement}."
-    jobs = [(p, w) for p in pages_ for w in widths]
+    jobs = [(p, w, shots / (p.stem + ".png") if shots is not None and w == widths[0] else None) for p in pages_ for w in widths]
     with ThreadPoolExecutor(workers) as ex:
-        results = dict(zip([(p.name, w) for p, w in jobs], ex.map(lambda pw: measure(*pw), jobs)))
-        if shots is not None: list(ex.map(lambda p: screenshot(p, shots / (p.stem + ".png")), pages_))
-    return results
+        return dict(zip([(p.name, w) for p, w, _ in jobs], ex.map(lambda j: measure(j[0], j[1], shot=j[2]), jobs)))
 
 
 def table(results:dict)->str:
