@@ -13,8 +13,11 @@ def _checked_cells(nb):
 def test_changing_a_story_number_without_rerunning_fails(tmp_path):
     "nbval compares the committed output of a checked cell with a fresh run: edit the code, keep the output, fail."
     nb = load_nb(NBS / "00_core.ipynb")
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "3.0x" in "".join(c["source"]))
+    i, cell = next((i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and "3.0x" in "".join(c["source"]))
     cell["source"] = [s.replace("3.0x", "2.5x") for s in cell["source"]]
+    # the chapter up to the first checked cell from there on: `make test` runs no notebook whole a third time
+    last = next(j for j in range(i, len(nb["cells"])) if nb["cells"][j] in _checked_cells(nb))
+    nb["cells"] = nb["cells"][:last + 1]
     for name in ("00_core.ipynb",):
         (tmp_path / name).write_text(json.dumps(nb))
     shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
