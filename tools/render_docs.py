@@ -8,6 +8,16 @@ PATH, else by `smalldocs`, from the same `_quarto.yml`. smalldocs ignores the `o
 (`00_core.ipynb` -> `core.html`), so for smalldocs the processed pages are renamed first and every link to them
 rewritten: both renderers give the same URLs. Links to the published site (nbdev's links from a backticked name to
 its reference entry) are made relative, so the local site is browsable offline and its links can be checked.
+
+Steps of ours where the renderers fall short (smalldocs 0.5; they are harmless under Quarto):
+- API entries (`tidy_api`, on `_proc/`): plain-text parameter comments, `None` for nbdev's inferred `NoneType`, and
+  the public name of a method attached by assignment (`Profile.merge = _merge` would show `def _merge(`);
+- maths (`polish`): each `\\(...\\)` snippet drawn as inline SVG by matplotlib's mathtext, and the CDN scripts
+  for KaTeX/MathJax/Mermaid dropped, so the site needs no network;
+- Mermaid flowcharts (a ```mermaid block in a Markdown output or a printed one): laid out and drawn as inline SVG
+  by `tools/draw.py`;
+- tables: numbers marked `num` (right-aligned, with their column's header), long cells `wrap`, and each table put
+  in its own horizontal scroll box; `nbs/styles.css` does the rest (padding, column width, wrapped code).
 """
 from __future__ import annotations
 import argparse, html, json, re, shutil, subprocess, sys
@@ -153,7 +163,7 @@ def render(proc:Path, cfg):
 # smalldocs (0.5) loads KaTeX and Mermaid from a CDN, marks neither numbers nor long cells in tables, and leaves
 # wide HTML tables of cell outputs in the text column. These steps make the pages read well offline, for either renderer.
 
-_CDN = re.compile(r'<(?:link|script)\b[^>]*(?:href|src)="https://cdn\.jsdelivr\.net/npm/(?:katex|mermaid)[^"]*"[^>]*>(?:</script>)?')
+_CDN = re.compile(r'<(?:link|script)\b[^>]*(?:href|src)="https://cdn\.jsdelivr\.net/npm/(?:katex|mermaid|mathjax)[^"]*"[^>]*>(?:</script>)?')
 _MERMAID_SCRIPT = re.compile(r'<script type="module">import mermaid from [^<]*</script>')
 _MATH = re.compile(r'<span class="math (inline|display)">\\[(\[](.*?)\\[)\]]</span>', re.S)
 _PRE = re.compile(r'<pre(?P<attrs>[^>]*)>(?:<code(?P<cattrs>[^>]*)>)?(?P<body>.*?)(?:</code>)?</pre>', re.S)
@@ -184,7 +194,7 @@ def polish(page:str, name:str="page")->str:
         attrs, body = m.group("attrs"), m.group("body")
         if "cell-code" in attrs: return m.group(0)              # a notebook's source code stays as written
         text = html.unescape(re.sub(r"<[^>]+>", "", body))
-        if 'class="mermaid"' in attrs: return mermaid_figure(text)
+        if re.search(r'class="[^"]*\bmermaid\b', attrs): return mermaid_figure(text)
         if not (_FENCE.search(text) or MERMAID_START.match(text)): return m.group(0)
         if not _FENCE.search(text): return mermaid_figure(text)
         parts, last = [], 0                                      # Markdown around a ```mermaid block: text, picture, text
