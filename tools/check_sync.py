@@ -2,7 +2,9 @@
 
 1. `nbdev_export` run on a scratch copy leaves `mlparity/` unchanged (the package is generated, never hand-edited);
 2. `nbdev_clean` run on a scratch copy leaves `nbs/` unchanged (notebooks are committed clean);
-3. README.md is what `tools/make_readme.py` makes of nbs/index.ipynb.
+3. README.md is what `tools/make_readme.py` makes of nbs/index.ipynb;
+4. every notebook carries the metadata JupyterLab writes on opening (`tools/normalise_metadata.py`; the Python
+   version in `language_info` is the executing environment's, so it is not compared).
 
 Exits 1 and says what to run when any of them differs.
 """
@@ -43,6 +45,14 @@ def main():
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme.py"), "--check"], capture_output=True, text=True)
     if r.returncode: failures.append(r.stderr.strip())
     else: print("ok: README.md is in sync with nbs/index.ipynb")
+    import json
+    sys.path.insert(0, str(ROOT / "tools"))
+    from normalise_metadata import expected
+    want = expected(); want["language_info"].pop("version", None)
+    odd = [f.name for f in sorted((ROOT / "nbs").glob("*.ipynb"))
+           if (lambda m: {"kernelspec": m.get("kernelspec"), "language_info": {k: v for k, v in (m.get("language_info") or {}).items() if k != "version"}})(json.loads(f.read_text())["metadata"]) != want]
+    if odd: failures.append(f"JupyterLab would mark {', '.join(odd)} modified on opening: run tools/normalise_metadata.py and commit nbs/")
+    else: print("ok: every notebook has the metadata JupyterLab writes")
     for f in failures: print("FAIL:", f, file=sys.stderr)
     return 1 if failures else 0
 

@@ -1,0 +1,197 @@
+"""Measure every page of the rendered site in headless Chromium and list what makes it hard to read.
+
+    python tools/site_check.py                 # every page of _docs/ at 1280 px and 800 px; exit 1 on any defect
+    python tools/site_check.py parity.html     # some pages
+    python tools/site_check.py --shots DIR     # also save a screenshot of each page (1280 x 1600) into DIR
+
+Each page is copied beside itself with a measuring script injected before `</body>`; Chromium loads the copy,
+the script writes its measurements into the DOM as JSON, and `--dump-dom` hands them back. One browser launch per
+page and width, no network, no driver: only the `chromium` binary.
+
+What counts as a defect (each is a count per page; the text column's width is a number):
+- `unpadded_cells`     table cells with less than 4 px of horizontal padding (numbers run together)
+- `clipped_code`       `pre` blocks whose text is wider than the block (cut at the right edge or scrolled away)
+- `overflowing_tables` tables wider than the text column that are not inside their own scrolling box
+- `page_scrolls`       1 when the whole page is wider than the window
+- `markdown_links`     raw Markdown links `[text](url)` shown as text (outside the notebooks' source code)
+- `raw_latex`          LaTeX shown as text (`\\sum`, `\\(`, ...) or a maths element not drawn as a picture
+- `mermaid_source`     Mermaid source shown as text instead of a diagram
+- `numpy_reprs`        `np.float64(...)`-style reprs in outputs
+- `private_signatures` API signatures of private names (`def _merge(`)
+- `nonetype`           `NoneType` shown (an annotation nbdev infers from a `None` default)
+- `broken_images`      images that did not load
+- `small_figures`      figures drawn at less than 65 % of their size: matplotlib's 10 pt tick labels at 100 dpi
+                       (14 px) then fall under 9 px
+- `narrow_column`      1 when the text column is narrower than 768 px in a 1280 px window (60 % of the window)
+"""
+from __future__ import annotations
+import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "_docs"
+MIN_COLUMN = 768          # px of text column in a 1280 px window
+MIN_FIGURE_SCALE = 0.65   # rendered width / natural width of a figure
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--mute-audio",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+         "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=5000"]
+DEFECTS = ["unpadded_cells", "clipped_code", "overflowing_tables", "page_scrolls", "markdown_links", "raw_latex",
+           "mermaid_source", "numpy_reprs", "private_signatures", "nonetype", "broken_images", "small_figures",
+           "narrow_column"]
+MARK = "mlparity-measure"
+
+# Runs in the page once it has loaded; writes {defect: count, "examples": {defect: [...]}, "width": px} into the DOM.
+MEASURE_JS = r"""
+(function(){
+function measure(){
+  const main = document.querySelector('main.content') || document.querySelector('main') || document.body;
+  const ms = getComputedStyle(main), mr = main.getBoundingClientRect();
+  const colL = mr.left + parseFloat(ms.paddingLeft), colR = mr.right - parseFloat(ms.paddingRight);
+  const out = {width: Math.round(colR - colL), window: window.innerWidth, examples: {}};
+  const add = (k, ex) => { out[k] = (out[k] || 0) + 1; const e = out.examples[k] = out.examples[k] || [];
+                           if (e.length < 3) e.push(String(ex).replace(/\s+/g, ' ').slice(0, 160)); };
+  const isSource = el => !!(el.closest && el.closest('pre.cell-code, .cell-code, script, style, svg'));
+  // text nodes of the page's text, without the notebooks' source code
+  const texts = [];
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walker.nextNode());) if (!isSource(n.parentElement)) texts.push(n);
+  // whole blocks of shown text: each pre (outputs, signatures) and each paragraph-level element
+  const blocks = [...main.querySelectorAll('pre, p, li, td, th, h1, h2, h3, h4, dd, dt, blockquote, figcaption')]
+                   .filter(el => !isSource(el) && !el.querySelector('p, li, td, pre'));
+  for (const td of main.querySelectorAll('td, th')) {
+    const s = getComputedStyle(td);
+    if (parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) < 4) add('unpadded_cells', td.textContent);
+  }
+  for (const pre of main.querySelectorAll('pre')) {
+    if (pre.scrollWidth > pre.clientWidth + 1) add('clipped_code', pre.textContent.split('\n').sort((a, b) => b.length - a.length)[0]);
+  }
+  for (const t of main.querySelectorAll('table')) {
+    const r = t.getBoundingClientRect();
+    if (r.right <= colR + 1 && r.left >= colL - 1) continue;
+    let boxed = false;
+    for (let a = t.parentElement; a && a !== main; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX, ar = a.getBoundingClientRect();
+      if ((ox === 'auto' || ox === 'scroll') && ar.right <= colR + 1 && ar.left >= colL - 1) { boxed = true; break; }
+    }
+    if (!boxed) add('overflowing_tables', t.textContent.slice(0, 80));
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) add('page_scrolls', document.documentElement.scrollWidth + ' px');
+  const md = /\[[^\]\n]{1,200}\]\((?:https?:|\.{0,2}\/|#|[\w.-]+\.(?:html|ipynb|md)\b)[^)\s]*\)/;
+  const tex = /\\[()[\]]|\\(?:frac|sum|prod|int|le|leq|ge|geq|cap|cup|log|min|max|in|notin|alpha|beta|gamma|delta|sigma|mu|lambda|theta|times|cdot|sqrt|mathrm|mathbf|text|left|right|quad|infty|approx|neq)\b/;
+  const mer = /^\s*(?:(?:graph|flowchart)\s+(?:TD|TB|BT|LR|RL)\b|```\s*mermaid\b)/m;
+  const npr = /\bnp\.(?:float|int|uint|bool|str|complex|datetime64|timedelta64|void|object)\w*\(/;
+  const priv = /(?:^|\n)\s*(?:async\s+)?(?:def|class)\s+_\w*\s*\(/;
+  for (const b of blocks) {
+    const s = b.textContent;
+    if (md.test(s)) add('markdown_links', s.match(md)[0]);
+    if (b.tagName !== 'PRE' && !b.closest('code') && tex.test(s)) add('raw_latex', s.match(tex)[0] + ' in: ' + s);
+    if (mer.test(s)) add('mermaid_source', s.match(mer)[0]);
+    if (npr.test(s)) add('numpy_reprs', s.match(npr)[0] + ' in: ' + s);
+    if (b.tagName === 'PRE' && priv.test(s)) add('private_signatures', s.match(priv)[0]);
+    if (/\bNoneType\b/.test(s)) add('nonetype', s);
+  }
+  for (const m of main.querySelectorAll('.math, pre.mermaid')) {
+    if (m.matches('pre.mermaid')) { if (!m.querySelector('svg')) add('mermaid_source', m.textContent); }
+    else if (!m.querySelector('svg, img, .katex, mjx-container')) add('raw_latex', m.textContent);
+  }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.complete || img.naturalWidth === 0) { add('broken_images', (img.getAttribute('src') || '').slice(0, 60)); continue; }
+    if (!main.contains(img) || img.naturalWidth < 200) continue;
+    const scale = img.getBoundingClientRect().width / img.naturalWidth;
+    if (scale < %(scale)s) add('small_figures', `${img.naturalWidth} px drawn at ${Math.round(img.getBoundingClientRect().width)} px (${Math.round(scale * 100)} %%)`);
+  }
+  if (window.innerWidth >= 1280 && out.width < %(column)s) add('narrow_column', out.width + ' px');
+  const el = document.createElement('script'); el.type = 'application/json'; el.id = '%(mark)s';
+  el.textContent = JSON.stringify(out).replace(/</g, '\\u003c');
+  document.body.appendChild(el);
+}
+if (document.readyState === 'complete') setTimeout(measure, 0); else window.addEventListener('load', () => setTimeout(measure, 0));
+})();
+""" % {"scale": MIN_FIGURE_SCALE, "column": MIN_COLUMN, "mark": MARK}
+
+
+def chromium_path()->str|None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def chromium(*args, timeout=120)->subprocess.CompletedProcess:
+    exe = chromium_path()
+    if exe is None: raise RuntimeError("no headless Chromium on PATH (Debian: `apt-get install chromium`)")
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def measure(page:Path, width:int=1280, height:int=1600, shot:Path|None=None)->dict:
+    """Load `page` in Chromium at `width` px and return its measurements: a count per defect, `width` and `examples`.
+    With `shot`, the same launch saves a screenshot of the window there."""
+    page = Path(page)
+    probe = page.with_name(f".measure-{width}-{page.name}")
+    text = page.read_text(errors="replace")
+    inject = f"<script>{MEASURE_JS}</script>"
+    probe.write_text(text.replace("</body>", inject + "</body>", 1) if "</body>" in text else text + inject)
+    extra = []
+    if shot is not None:
+        shot.parent.mkdir(parents=True, exist_ok=True); extra = [f"--screenshot={shot}"]
+    try: r = chromium(f"--window-size={width},{height}", *extra, "--dump-dom", probe.as_uri())
+    finally: probe.unlink(missing_ok=True)
+    m = re.search(rf'<script type="application/json" id="{MARK}">(.*?)</script>', r.stdout, re.S)
+    if not m: raise RuntimeError(f"{page.name}: the measuring script gave nothing (chromium exit {r.returncode}): {r.stderr[-1500:]}")
+    return json.loads(m.group(1))
+
+
+def defects(m:dict)->dict[str, int]:
+    "The defects of one measurement that are not zero."
+    return {k: m[k] for k in DEFECTS if m.get(k)}
+
+
+def screenshot(page:Path, png:Path, width:int=1280, height:int=1600):
+    png.parent.mkdir(parents=True, exist_ok=True)
+    chromium(f"--window-size={width},{height}", f"--screenshot={png}", Path(page).as_uri())
+    if not png.exists() or png.stat().st_size < 5_000: raise RuntimeError(f"{page.name}: no screenshot in {png}")
+
+
+def pages(docs:Path=DOCS, names=())->list[Path]:
+    if names: return [docs / n for n in names]
+    return sorted(p for p in docs.glob("*.html") if not p.name.startswith("."))
+
+
+def check(pages_:list[Path], widths=(1280, 800), shots:Path|None=None, workers:int=2)->dict:
+    "Measure every page at every width (and screenshot it at 1280 px into `shots`): {(page name, width): measurement}."
+    jobs = [(p, w, shots / (p.stem + ".png") if shots is not None and w == widths[0] else None) for p in pages_ for w in widths]
+    with ThreadPoolExecutor(workers) as ex:
+        return dict(zip([(p.name, w) for p, w, _ in jobs], ex.map(lambda j: measure(j[0], j[1], shot=j[2]), jobs)))
+
+
+def table(results:dict)->str:
+    "One line per page and width: the text column's width and each defect's count."
+    short = {k: k.split("_")[0][:5] + "_" + (k.split("_") + [""])[1][:4] for k in DEFECTS}
+    head = f"{'page':<22}{'width':>6}{'column':>8}  " + " ".join(f"{short[k]:>10}" for k in DEFECTS)
+    lines = [head]
+    for (name, w), m in results.items():
+        lines.append(f"{name:<22}{w:>6}{m['width']:>8}  " + " ".join(f"{m.get(k, 0):>10}" for k in DEFECTS))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", help="pages of _docs/ (default: all)")
+    ap.add_argument("--docs", type=Path, default=DOCS)
+    ap.add_argument("--shots", type=Path, help="save a 1280 px screenshot of each page here")
+    ap.add_argument("--width", type=int, action="append", help="window widths (default: 1280 and 800)")
+    ap.add_argument("--json", type=Path, help="write every measurement here")
+    a = ap.parse_args(argv)
+    if not (a.docs / "index.html").exists():
+        print(f"no rendered site in {a.docs}: run `make docs` first", file=sys.stderr); return 2
+    results = check(pages(a.docs, a.names), tuple(a.width or (1280, 800)), a.shots)
+    print(table(results))
+    if a.json: a.json.write_text(json.dumps({f"{n}@{w}": m for (n, w), m in results.items()}, indent=1))
+    bad = {k: d for k, m in results.items() if (d := defects(m))}
+    for (name, w), d in bad.items():
+        ex = results[(name, w)]["examples"]
+        print(f"{name} at {w} px: " + "; ".join(f"{k} {n} (e.g. {ex.get(k, [''])[0]!r})" for k, n in d.items()), file=sys.stderr)
+    print(f"{len(results)} measurements, {len(bad)} with defects")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__": sys.exit(main())
