@@ -13,28 +13,24 @@ import pandas as pd
 import yaml
 
 from .core import Finding, Report, _jsonable
+from ._frames import column_kind, need_columns, plain, tz_of
 
 # %% auto #0
-__all__ = ['KINDS', 'ColumnSchema', 'Schema', 'DataValidationError', 'check_compatibility']
+__all__ = ['ColumnSchema', 'ValidationReport', 'DataValidationError', 'Schema', 'CompatibilityReport', 'check_compatibility']
 
 # %% ../nbs/05_validate.ipynb #158e29d4
 KINDS = ("integer", "float", "bool", "datetime", "string")
+_FROM_COLUMN_KIND = {"integer": "integer", "float": "float", "bool": "bool", "datetime": "datetime",
+                     "string": "string", "empty": "string"}
 
+# %% ../nbs/05_validate.ipynb #a1c0b6e2
 def _kind(s:pd.Series)->str:
-    "The kind of `s`: one of `KINDS`, or 'mixed' when its values have no single kind."
-    dt = s.dtype
-    if isinstance(dt, pd.CategoricalDtype): return _kind(pd.Series(dt.categories))
-    if pd.api.types.is_bool_dtype(dt): return "bool"
-    if pd.api.types.is_integer_dtype(dt): return "integer"
-    if pd.api.types.is_float_dtype(dt): return "float"
-    if pd.api.types.is_datetime64_any_dtype(dt): return "datetime"
-    if isinstance(dt, pd.StringDtype): return "string"
-    return {"string": "string", "empty": "string", "integer": "integer", "floating": "float",
-            "mixed-integer-float": "float", "boolean": "bool", "datetime": "datetime",
-            "datetime64": "datetime"}.get(pd.api.types.infer_dtype(s, skipna=True), "mixed")
+    "The kind of `s` for a schema: one of `KINDS` (mapped from `column_kind`), or 'mixed' when its values have no single kind."
+    return _FROM_COLUMN_KIND.get(column_kind(s), "mixed")
 
 def _tz(s:pd.Series)->str|None:
-    tz = getattr(s.dtype, "tz", None)
+    "The time zone of `s` as text (as a schema stores it), or None."
+    tz = tz_of(s)
     return None if tz is None else str(tz)
 
 # %% ../nbs/05_validate.ipynb #7d84789b
@@ -60,48 +56,14 @@ class ColumnSchema:
         "This column's schema as a JSON-able dict."
         return _jsonable(asdict(self))
 
-# %% ../nbs/05_validate.ipynb #42cc5b23
+# %% ../nbs/05_validate.ipynb #09811c5c
 def _preview(values, n:int=5)->str:
     vals = list(values)
     return ", ".join(map(str, vals[:n])) + (f", … ({len(vals)} in all)" if len(vals) > n else "")
 
-@dataclass
-class Schema:
-    "A schema inferred from training data: `columns` with their kinds, nulls, ranges and categories, and a unique `key`."
-    columns:dict[str, ColumnSchema]              # column name -> ColumnSchema, in training order
-    key:list[str] = field(default_factory=list)  # columns whose combination is unique; [] for none
-    name:str = "table"                           # what table the schema describes, for messages
-    n_rows:int = 0                               # number of training rows it was inferred from
+def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
 
-    @property
-    def names(self)->list[str]: return list(self.columns)
-    def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
-    def __getitem__(self, col:str)->ColumnSchema: return self.columns[col]
-
-    def to_frame(self)->pd.DataFrame:
-        "One row per column: kind, dtype, required, null rate, range, categories, key."
-        return pd.DataFrame([{"column": c.name, "kind": c.kind + (f" ({c.tz})" if c.tz else ""), "dtype": c.dtype,
-                              "required": c.required, "null_rate": c.null_rate, "min": c.min, "max": c.max,
-                              "categories": None if c.categories is None else _preview(c.categories, 8),
-                              "key": c.name in self.key, "id": c.is_id} for c in self.columns.values()])
-
-    def _repr_html_(self)->str:
-        return (f"<p><strong>Schema {self.name!r}</strong>: {len(self.columns)} columns inferred from "
-                f"{self.n_rows:,} rows, key {self.key}</p>" + self.to_frame().to_html(index=False, border=0))
-
-def _attach(f, name:str, cls=None, kind:str="method"):
-    "Attach function `f` to `cls` (default `Schema`) as method `name` (a classmethod when `kind` is 'class')."
-    cls = cls or Schema
-    f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
-    setattr(cls, name, classmethod(f) if kind == "class" else f)
-
-# %% ../nbs/05_validate.ipynb #09811c5c
-def _schema_to_dict(self:Schema)->dict:
-    "The schema as plain JSON-able Python (`Schema.from_dict` reads it back)."
-    return {"mlparity_schema": 1, "name": self.name, "n_rows": self.n_rows, "key": list(self.key),
-            "columns": [c.to_dict() for c in self.columns.values()]}
-
-def _schema_from_dict(cls, d:dict)->Schema:
+def _schema_from_dict(cls, d:dict):
     "The schema that `Schema.to_dict` wrote as `d`."
     if not isinstance(d, dict) or d.get("mlparity_schema") != 1:
         raise ValueError("not an mlparity schema: expected a mapping with 'mlparity_schema: 1', as written by Schema.to_dict()")
@@ -112,77 +74,40 @@ def _schema_from_dict(cls, d:dict)->Schema:
         cols[c["name"]] = ColumnSchema(**c)
     return cls(cols, key=list(d.get("key", [])), name=d.get("name", "table"), n_rows=d.get("n_rows", 0))
 
-def _to_json(self:Schema, indent:int|None=2)->str:
-    "The schema as JSON text (see `Schema.to_dict`)."
-    return json.dumps(self.to_dict(), indent=indent)
-
-def _from_json(cls, text:str)->Schema:
-    "The schema written by `Schema.to_json` as `text`."
-    return cls.from_dict(json.loads(text))
-
-def _to_yaml(self:Schema)->str:
-    "The schema as YAML text, in column order (see `Schema.to_dict`)."
-    return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-
-def _from_yaml(cls, text:str)->Schema:
-    "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle)."
-    return cls.from_dict(yaml.safe_load(text))
-
-for _f, _n, _k in [(_schema_to_dict, "to_dict", "method"), (_schema_from_dict, "from_dict", "class"), (_to_json, "to_json", "method"),
-                   (_from_json, "from_json", "class"), (_to_yaml, "to_yaml", "method"), (_from_yaml, "from_yaml", "class")]:
-    _attach(_f, _n, kind=_k)
-
 # %% ../nbs/05_validate.ipynb #cd6c251e
-def _check_frame(df, what:str):
-    "Raise a clear error unless `df` is a non-empty DataFrame with unique column names."
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}; build one with pd.DataFrame(...)")
+def _check_frame(df, what:str, cols=()):
+    "Raise a clear error unless `df` is a non-empty DataFrame with unique column names holding `cols`."
+    need_columns(df, cols, what)
     if len(df) == 0 or df.shape[1] == 0:
         raise ValueError(f"{what} is empty ({df.shape[0]} rows, {df.shape[1]} columns): there is nothing to infer or validate")
     dup = df.columns[df.columns.duplicated()]
     if len(dup): raise ValueError(f"{what} has duplicate column names {list(map(str, dup))}; rename them first")
 
-def _plain(x):
-    "A numpy scalar as plain Python, for JSON and YAML."
-    return x.item() if isinstance(x, np.generic) else x
-
-def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
-
-# %% ../nbs/05_validate.ipynb #2e36f9f2
 def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int)->ColumnSchema:
     "The `ColumnSchema` of training column `s`."
     kind = _kind(s)
     if kind == "mixed":
         raise TypeError(f"column {s.name!r} mixes kinds of values ({pd.api.types.infer_dtype(s, skipna=True)}); "
                         "convert it to one type before inferring a schema")
-    cs = ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=float(s.isna().mean()),
-                      tz=_tz(s) if kind == "datetime" else None, is_id=is_id)
     v = s.dropna()
-    if is_id or not len(v): return cs
-    if kind in ("integer", "float"):
-        lo, hi = float(v.min()), float(v.max())
-        pad = tolerance * (hi - lo)
-        cs.min, cs.max = (max(lo - pad, 0.0) if lo >= 0 else lo - pad), hi + pad
-        if kind == "integer": cs.min, cs.max = float(np.floor(cs.min)), float(np.ceil(cs.max))
-    elif kind == "datetime":
-        cs.min = pd.Timestamp(v.min() - tolerance * (v.max() - v.min())).isoformat()
-    else:
-        cats = v.unique()
-        if isinstance(s.dtype, pd.CategoricalDtype) or len(cats) <= max_categories:
-            cs.categories = sorted((_plain(x) for x in cats), key=str)
-    return cs
+    lo = hi = cats = None
+    if not is_id and len(v) and kind in ("integer", "float"):
+        vmin, vmax = float(v.min()), float(v.max())
+        pad = tolerance * (vmax - vmin)
+        lo, hi = (max(vmin - pad, 0.0) if vmin >= 0 else vmin - pad), vmax + pad
+        if kind == "integer": lo, hi = float(np.floor(lo)), float(np.ceil(hi))
+    elif not is_id and len(v) and kind == "datetime":
+        lo = pd.Timestamp(v.min() - tolerance * (v.max() - v.min())).isoformat()
+    elif not is_id and len(v) and kind in ("string", "bool"):
+        uniq = v.unique()
+        if isinstance(s.dtype, pd.CategoricalDtype) or len(uniq) <= max_categories:
+            cats = sorted((plain(x) for x in uniq), key=str)
+    return ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=float(s.isna().mean()),
+                        min=lo, max=hi, categories=cats, tz=_tz(s) if kind == "datetime" else None, is_id=is_id)
 
-# %% ../nbs/05_validate.ipynb #027ed19d
-def _infer(cls,
-           df:pd.DataFrame,                  # training data
-           key:Sequence[str]=(),             # columns whose combination must be unique, e.g. ("user_id", "product_id", "purchase_date")
-           ids:Sequence[str]|None=None,      # identifier columns (default: the names ending in "_id")
-           optional:Sequence[str]=(),        # columns that incoming data may lack
-           tolerance:float=0.1,              # widen each numeric range by this share of its training span, on each side
-           max_categories:int=50,            # a text column with at most this many distinct values is categorical
-           name:str="table",                 # what the table is, for messages
-          )->Schema:
-    "Infer a `Schema` from training data `df`: kinds, null rates, ranges widened by `tolerance`, categories, and a unique `key`."
+# %% ../nbs/05_validate.ipynb #2e36f9f2
+def _infer(cls, df, key, ids, optional, tolerance, max_categories, name):
+    "The body of `Schema.infer`."
     _check_frame(df, "df")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
         raise ValueError(f"tolerance must be a number >= 0 (a share of each column's span); got {tolerance!r}")
@@ -199,31 +124,23 @@ def _infer(cls,
     cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories) for c in df.columns}
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
-_attach(_infer, "infer", kind="class")
-
 # %% ../nbs/05_validate.ipynb #c7a6cdba
-class DataValidationError(ValueError):
-    "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
-    def __init__(self, report:Report):
-        self.report, self.failures = report, report.tables.get("failures", pd.DataFrame())
-        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" + "\n".join(
-            f"  {f.check} · {f.subject}: {f.message}" + (f" (rows {_preview(f.evidence['rows'], 5)})" if f.evidence.get("rows") else "")
-            for f in report.errors))
-
 class _Stop(Exception): "Raised to stop at the first failure when validation is not lazy."
 
 class _Findings:
     "Collects the findings of one validation; raises `_Stop` at the first error unless `lazy`."
     def __init__(self, df:pd.DataFrame, lazy:bool, max_examples:int):
         self.df, self.lazy, self.k, self.found = df, lazy, max_examples, []
+
     def add(self, check, column, message, mask=None, severity="error", values=None, **evidence):
+        "Record a finding `validate.<check>` about `column`; `mask` marks the failing rows (their labels and values are kept)."
         if mask is not None:
             pos = np.flatnonzero(np.asarray(mask, dtype=bool))
             evidence["n_failing"] = int(len(pos))
-            evidence["rows"] = [_plain(i) for i in self.df.index[pos[:self.k]]]
+            evidence["rows"] = [plain(i) for i in self.df.index[pos[:self.k]]]
             if "examples" not in evidence:
                 src = self.df[column] if values is None else values
-                evidence["examples"] = [_plain(x) for x in pd.Series(src).iloc[pos[:self.k]]]
+                evidence["examples"] = [plain(x) for x in pd.Series(src).iloc[pos[:self.k]]]
         self.found.append(Finding(f"validate.{check}", column, message, evidence, severity=severity, category="data_dependencies"))
         if severity == "error" and not self.lazy: raise _Stop
 
@@ -294,67 +211,163 @@ def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float
         if unseen.any():
             new = pd.unique(np.asarray(v, dtype=object)[unseen])
             out.add("categories", col.name, f"{int(unseen.sum())} value(s) in {len(new)} categor{'y' if len(new) == 1 else 'ies'} "
-                    f"unseen in training: {_preview(new, 5)}", unseen, unseen=[_plain(x) for x in new[:20]])
+                    f"unseen in training: {_preview(new, 5)}", unseen, unseen=[plain(x) for x in new[:20]])
     return v
 
 # %% ../nbs/05_validate.ipynb #315929e2
 _FAILURE_COLUMNS = ["check", "column", "severity", "n_failing", "rows", "examples"]
 
-def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->Report:
-    "A `Report` of `findings` with the `failures` table: check, column, rows failing, first row indices and values."
+class ValidationReport(Report):
+    "The `Report` of `Schema.validate`: `failures` lists every failure as a table, `failing` the columns with an error."
+    @property
+    def failures(self)->pd.DataFrame:
+        "One row per finding: check, column, severity, rows failing, the first row labels and values."
+        return self.tables["failures"]
+
+    @property
+    def failing(self)->list[str]:
+        "The columns with an error, each once, in the order found (a duplicate key names each of its columns)."
+        return list(dict.fromkeys(c for f in self.errors for c in f.evidence.get("columns", [f.subject])))
+
+def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->ValidationReport:
+    "The `ValidationReport` of `findings`, with its `failures` table."
     rows = [{"check": f.check, "column": f.subject, "severity": f.severity, "n_failing": f.evidence.get("n_failing"),
              "rows": _preview(f.evidence.get("rows", []), 5), "examples": _preview(f.evidence.get("examples", []), 5)}
             for f in findings]
     failures = pd.DataFrame(rows, columns=_FAILURE_COLUMNS).astype({"n_failing": "Int64"})
-    return Report(findings, {"failures": failures},
-                  title=f"validation of {name} ({n_rows:,} rows{'' if lazy else ', stopped at the first failure'})")
+    return ValidationReport(findings, {"failures": failures},
+                            title=f"validation of {name} ({n_rows:,} rows{'' if lazy else ', stopped at the first failure'})")
+
+class DataValidationError(ValueError):
+    "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
+    def __init__(self, report:ValidationReport):
+        self.report, self.failures = report, report.tables.get("failures", pd.DataFrame())
+        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" + "\n".join(
+            f"  {f.check} · {f.subject}: {f.message}" + (f" (rows {_preview(f.evidence['rows'], 5)})" if f.evidence.get("rows") else "")
+            for f in report.errors))
 
 # %% ../nbs/05_validate.ipynb #2b004d84
-def _validate(self:Schema,
-              df:pd.DataFrame,              # incoming data, e.g. a day of interactions
-              lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
-              raise_on_error:bool=False,    # raise `DataValidationError` instead of returning a failing report
-              max_examples:int=5,           # row indices and values kept per failure
-              null_slack:float=0.05,        # a column with nulls in training fails when its null rate exceeds training's by more
-             )->Report:
-    "Validate `df` against the schema: every failure when `lazy`, returned as a `Report` or raised as `DataValidationError`."
+def _validate(schema, df, lazy, raise_on_error, max_examples, null_slack)->ValidationReport:
+    "The body of `Schema.validate`."
     __tracebackhide__ = True
     _check_frame(df, "df")
-    present = [c for c in self.columns if c in df.columns]
-    if len(present) < max(1, len(self.columns) / 2):
-        raise ValueError(f"df has only {len(present)} of the {len(self.columns)} columns of schema {self.name!r} "
-                         f"(df: {list(df.columns)}; schema: {self.names}): is this schema for a different table?")
+    present = [c for c in schema.columns if c in df.columns]
+    if len(present) < max(1, len(schema.columns) / 2):
+        raise ValueError(f"df has only {len(present)} of the {len(schema.columns)} columns of schema {schema.name!r} "
+                         f"(df: {list(df.columns)}; schema: {schema.names}): is this schema for a different table?")
     out = _Findings(df, lazy, max_examples)
     try:
-        for c in self.columns.values():
+        for c in schema.columns.values():
             if c.name not in df.columns and c.required:
                 out.add("missing_column", c.name, f"required column missing (df columns: {list(df.columns)})")
         for c in df.columns:
-            if c not in self.columns:
+            if c not in schema.columns:
                 out.add("extra_column", str(c), "column not in the schema, ignored: add it to the schema if it is meant", severity="warning")
-        read = {c: _check_column(self.columns[c], df[c], out, null_slack) for c in present}
-        if self.key and all(k in df.columns for k in self.key):  # on values as read: ISO text and datetimes compare equal
-            dup = pd.DataFrame({k: read[k] for k in self.key}, index=df.index).duplicated(keep="first").to_numpy()
+        read = {c: _check_column(schema.columns[c], df[c], out, null_slack) for c in present}
+        if schema.key and all(k in df.columns for k in schema.key):  # on values as read: ISO text and datetimes compare equal
+            dup = pd.DataFrame({k: read[k] for k in schema.key}, index=df.index).duplicated(keep="first").to_numpy()
             if dup.any():
-                ex = [tuple(map(_plain, r)) for r in df[self.key].iloc[np.flatnonzero(dup)[:max_examples]].itertuples(index=False, name=None)]
-                out.add("duplicates", ", ".join(self.key), f"{int(dup.sum())} row(s) repeat the key of an earlier row", dup, examples=ex)
+                ex = [tuple(map(plain, r)) for r in df[schema.key].iloc[np.flatnonzero(dup)[:max_examples]].itertuples(index=False, name=None)]
+                out.add("duplicates", ", ".join(schema.key), f"{int(dup.sum())} row(s) repeat the key of an earlier row", dup,
+                        examples=ex, columns=list(schema.key))
     except _Stop: pass
-    rep = _validation_report(out.found, len(df), self.name, lazy)
+    rep = _validation_report(out.found, len(df), schema.name, lazy)
     if raise_on_error and not rep.ok: raise DataValidationError(rep)
     return rep
 
-_attach(_validate, "validate")
+# %% ../nbs/05_validate.ipynb #42cc5b23
+@dataclass
+class Schema:
+    "A schema inferred from training data: `columns` with their kinds, nulls, ranges and categories, and a unique `key`."
+    columns:dict[str, ColumnSchema]              # column name -> ColumnSchema, in training order
+    key:list[str] = field(default_factory=list)  # columns whose combination is unique; [] for none
+    name:str = "table"                           # what table the schema describes, for messages
+    n_rows:int = 0                               # number of training rows it was inferred from
+
+    @property
+    def names(self)->list[str]: return list(self.columns)
+    def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
+    def __getitem__(self, col:str)->ColumnSchema: return self.columns[col]
+
+    def to_frame(self)->pd.DataFrame:
+        "One row per column: kind, dtype, required, null rate, range, categories, key."
+        return pd.DataFrame([{"column": c.name, "kind": c.kind + (f" ({c.tz})" if c.tz else ""), "dtype": c.dtype,
+                              "required": c.required, "null_rate": c.null_rate, "min": c.min, "max": c.max,
+                              "categories": None if c.categories is None else _preview(c.categories, 8),
+                              "key": c.name in self.key, "id": c.is_id} for c in self.columns.values()])
+
+    def _repr_html_(self)->str:
+        return (f"<p><strong>Schema {self.name!r}</strong>: {len(self.columns)} columns inferred from "
+                f"{self.n_rows:,} rows, key {self.key}</p>" + self.to_frame().to_html(index=False, border=0))
+
+    def to_dict(self)->dict:
+        "The schema as plain JSON-able Python (`Schema.from_dict` reads it back)."
+        return {"mlparity_schema": 1, "name": self.name, "n_rows": self.n_rows, "key": list(self.key),
+                "columns": [c.to_dict() for c in self.columns.values()]}
+
+    @classmethod
+    def from_dict(cls, d:dict)->Schema:
+        "The schema that `Schema.to_dict` wrote as `d`."
+        return _schema_from_dict(cls, d)
+
+    def to_json(self, indent:int|None=2)->str:
+        "The schema as JSON text (see `Schema.to_dict`)."
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text:str)->Schema:
+        "The schema written by `Schema.to_json` as `text`."
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self)->str:
+        "The schema as YAML text, in column order (see `Schema.to_dict`)."
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text:str)->Schema:
+        "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle)."
+        return cls.from_dict(yaml.safe_load(text))
+
+    @classmethod
+    def infer(cls,
+              df:pd.DataFrame,                  # training data
+              key:Sequence[str]=(),             # columns whose combination must be unique, e.g. ("user_id", "product_id", "purchase_date")
+              ids:Sequence[str]|None=None,      # identifier columns (default: the names ending in "_id")
+              optional:Sequence[str]=(),        # columns that incoming data may lack
+              tolerance:float=0.1,              # widen each numeric range by this share of its training span, on each side
+              max_categories:int=50,            # a text column with at most this many distinct values is categorical
+              name:str="table",                 # what the table is, for messages
+             )->Schema:
+        "Infer a `Schema` from training data `df`: kinds, null rates, ranges widened by `tolerance`, categories, and a unique `key`."
+        return _infer(cls, df, key, ids, optional, tolerance, max_categories, name)
+
+    def validate(self,
+                 df:pd.DataFrame,              # incoming data, e.g. a day of interactions
+                 lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
+                 raise_on_error:bool=False,    # raise `DataValidationError` instead of returning a failing report
+                 max_examples:int=5,           # row indices and values kept per failure
+                 null_slack:float=0.05,        # a column with nulls in training fails when its null rate exceeds training's by more
+                )->ValidationReport:
+        "Validate `df` against the schema: every failure when `lazy`, returned as a `ValidationReport` or raised as `DataValidationError`."
+        __tracebackhide__ = True
+        return _validate(self, df, lazy, raise_on_error, max_examples, null_slack)
+
+    def compare(self, new:Schema)->CompatibilityReport:
+        "Whether schema `new` can replace this one (see `check_compatibility`)."
+        return check_compatibility(self, new)
 
 # %% ../nbs/05_validate.ipynb #f6b9552c
-def check_compatibility(old:Schema,  # the schema consumers were built against
-                        new:Schema,  # the proposed schema
-                       )->Report:
-    "Whether `new` can replace `old`: additive changes pass, removed columns and changed kinds fail, narrowings warn."
-    for what, s in (("old", old), ("new", new)):
-        if not isinstance(s, Schema):
-            raise TypeError(f"{what} must be a Schema, got {type(s).__name__}; build one with Schema.infer(df)")
+class CompatibilityReport(Report):
+    "The `Report` of `check_compatibility`: `changes` lists every change as a table, `failing` the columns that break consumers."
+    @property
+    def changes(self)->pd.DataFrame:
+        "One row per change: check, column, severity, message."
+        return self.tables["changes"]
+
+def _compat_findings(old:Schema, new:Schema)->list[Finding]:
+    "The findings of `check_compatibility`, column by column."
     fs = []
-    def F(check, col, msg, sev, **ev): fs.append(Finding(f"compat.{check}", col, msg, ev, severity=sev, category="data_dependencies"))
+    def F(check, col, msg, sev, **ev): fs.append(Finding(f"validate.compat.{check}", col, msg, ev, severity=sev, category="data_dependencies"))
     for c, o in old.columns.items():
         if c not in new.columns:
             F("removed_column", c, "column removed: consumers that read it break", "error"); continue
@@ -386,11 +399,16 @@ def check_compatibility(old:Schema,  # the schema consumers were built against
         else: F("added_optional", c, "new optional column: an additive change", "info")
     if list(old.key) != list(new.key):
         F("key", ", ".join(new.key) or "(none)", f"unique key changed from {old.key} to {new.key}", "warning")
+    return fs
+
+def check_compatibility(old:Schema,  # the schema consumers were built against
+                        new:Schema,  # the proposed schema
+                       )->CompatibilityReport:
+    "Whether `new` can replace `old`: additive changes pass, removed columns and changed kinds fail, narrowings warn."
+    for what, s in (("old", old), ("new", new)):
+        if not isinstance(s, Schema):
+            raise TypeError(f"{what} must be a Schema, got {type(s).__name__}; build one with Schema.infer(df)")
+    fs = _compat_findings(old, new)
     changes = pd.DataFrame([{"check": f.check, "column": f.subject, "severity": f.severity, "message": f.message} for f in fs],
                            columns=["check", "column", "severity", "message"])
-    return Report(fs, {"changes": changes}, title=f"compatibility of {new.name!r} with {old.name!r}")
-
-def _compare(self:Schema, new:Schema)->Report:
-    "Whether schema `new` can replace this one (see `check_compatibility`)."
-    return check_compatibility(self, new)
-_attach(_compare, "compare")
+    return CompatibilityReport(fs, {"changes": changes}, title=f"compatibility of {new.name!r} with {old.name!r}")

@@ -183,10 +183,10 @@ def test_compatibility_rules():
     assert not check_compatibility(SCHEMA, Schema.infer(BASE.assign(v="A"), key=KEY)).ok          # new required column
     assert not check_compatibility(opt, Schema.infer(BASE.assign(v="A"), key=KEY)).ok             # optional -> required
     wide = Schema.infer(BASE.astype({"page_views": float}), key=KEY)
-    assert [(f.check, f.severity) for f in check_compatibility(SCHEMA, wide)] == [("compat.kind", "warning")]
-    assert [f.check for f in check_compatibility(wide, SCHEMA).errors] == ["compat.kind"]               # narrowing a kind
+    assert [(f.check, f.severity) for f in check_compatibility(SCHEMA, wide)] == [("validate.compat.kind", "warning")]
+    assert [f.check for f in check_compatibility(wide, SCHEMA).errors] == ["validate.compat.kind"]               # narrowing a kind
     nulls = BASE.astype({"purchase_amount": float}); nulls.loc[0, "purchase_amount"] = np.nan
-    assert [f.check for f in check_compatibility(SCHEMA, Schema.infer(nulls, key=KEY))] == ["compat.nullable"]
+    assert [f.check for f in check_compatibility(SCHEMA, Schema.infer(nulls, key=KEY))] == ["validate.compat.nullable"]
 
 
 # ---------------------------------------------------------------- Hypothesis: frames drawn from the schema
