@@ -291,3 +291,18 @@ def test_duplicates_are_found_on_values_as_read():
     b = BASE.head(10).assign(purchase_date=BASE.purchase_date.head(10).dt.strftime("%Y-%m-%d %H:%M:%S"))
     b.loc[7, KEY] = [b.loc[2, "user_id"], b.loc[2, "product_id"], b.loc[2, "purchase_date"].replace(" ", "T")]
     assert errors(SCHEMA.validate(b)) == [("validate.duplicates", ", ".join(KEY), [7])]
+
+
+# ---------------------------------------------------------------- one report vocabulary
+def test_reports_are_report_subclasses_complete_when_built():
+    from mlparity.core import Report
+    from mlparity.validate import CompatibilityReport, ValidationReport
+    b = _six(BASE.head(40))
+    rep = SCHEMA.validate(b)
+    assert type(rep) is ValidationReport and isinstance(rep, Report)
+    # column order, each once; the duplicate key names its three columns (user_id is already listed)
+    assert rep.failing == ["user_id", "purchase_amount", "category", "session_duration", "page_views", "product_id", "purchase_date"]
+    assert rep.failures is rep.tables["failures"] and all(f.check.startswith("validate.") for f in rep)
+    comp = check_compatibility(SCHEMA, Schema.infer(BASE.drop(columns="page_views"), key=KEY))
+    assert type(comp) is CompatibilityReport and comp.failing == ["page_views"]
+    assert all(f.check.startswith("validate.compat.") for f in comp) and comp.changes is comp.tables["changes"]
