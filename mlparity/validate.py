@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_validate.ipynb #2ae97885
 from __future__ import annotations
-import json
+import datetime as _dt, json, math
+from pathlib import Path
 from dataclasses import dataclass, field, asdict, fields
 from typing import Any, Sequence
 
@@ -16,7 +17,8 @@ from .core import Finding, Report, _jsonable
 from ._frames import column_kind, need_columns, plain, tz_of
 
 # %% auto #0
-__all__ = ['ColumnSchema', 'ValidationReport', 'DataValidationError', 'Schema', 'CompatibilityReport', 'check_compatibility']
+__all__ = ['ColumnSchema', 'SchemaError', 'ValidationReport', 'DataValidationError', 'Schema', 'CompatibilityReport',
+           'check_compatibility']
 
 # %% ../nbs/05_validate.ipynb #158e29d4
 KINDS = ("integer", "float", "bool", "datetime", "string")
@@ -47,6 +49,8 @@ class ColumnSchema:
     categories:list|None = None     # allowed values of a categorical column; None: any value
     tz:str|None = None              # time zone of a datetime column; None when naive
     is_id:bool = False              # an identifier: never null, no range or category check
+    seen_min:float|None = None      # lowest value seen in training (numeric columns); values below it warn
+    seen_max:float|None = None      # highest value seen in training (numeric columns); values above it warn
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -63,16 +67,114 @@ def _preview(values, n:int=5)->str:
 
 def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
 
-def _schema_from_dict(cls, d:dict):
-    "The schema that `Schema.to_dict` wrote as `d`."
+class SchemaError(ValueError):
+    "A schema (a file, text or dict) that cannot be read as one: the message names where it came from and the field."
+
+_TOP_FIELDS = ("mlparity_schema", "name", "n_rows", "key", "columns")
+_COLUMN_FIELDS = tuple(f.name for f in fields(ColumnSchema))
+
+def _got(x)->str:
+    "`x` for an error message: its type and a short repr."
+    r = repr(x)
+    return f"{type(x).__name__} {r if len(r) <= 60 else r[:57] + '...'}"
+
+def _number(x)->bool:
+    "Is `x` a finite int or float (not a bool)?"
+    if isinstance(x, bool) or not isinstance(x, (int, float)): return False
+    try: return math.isfinite(float(x))
+    except OverflowError: return False
+
+def _date_bound(v, tz, bad):
+    "Bound `v` of a datetime column as ISO text; `bad(problem)` raises for anything else."
+    if isinstance(v, (_dt.date, pd.Timestamp)): v = pd.Timestamp(v).isoformat()   # YAML reads 2024-01-01 as a date
+    if not isinstance(v, str): bad(f"expected an ISO date such as '2024-01-01T00:00:00' or null, got {_got(v)}")
+    try: t = pd.Timestamp(_dt.datetime.fromisoformat(v.strip()))
+    except (ValueError, TypeError, OverflowError): bad(f"expected an ISO date such as '2024-01-01T00:00:00', got {v!r}")
+    if (t.tz is None) != (tz is None):
+        bad(f"{v!r} is {'naive' if t.tz is None else 'tz-aware'} but the column's tz is {tz!r}: "
+            + ("write it with its offset, e.g. '2024-01-01T00:00:00+00:00'" if tz else "drop the offset or set the column's tz"))
+    return v
+
+def _column_from_dict(c, i:int, source:str)->ColumnSchema:
+    "Column `i` of a schema read from `source`, every field checked."
+    def err(where, problem): raise SchemaError(f"{source}: {where}: {problem}")
+    if not isinstance(c, dict): err(f"columns[{i}]", f"expected a mapping of column fields (name, kind, ...), got {_got(c)}")
+    name = c.get("name")
+    if not isinstance(name, str) or not name: err(f"columns[{i}], field 'name'", f"expected the column's name as text, got {_got(name)}")
+    extra = sorted(map(str, set(c) - set(_COLUMN_FIELDS)))
+    if extra: err(f"column {name!r}", f"unknown schema field(s) {extra}; known: {sorted(_COLUMN_FIELDS)}")
+    def bad_field(f): return lambda problem: err(f"column {name!r}, field {f!r}", problem)
+    kind = c.get("kind")
+    if kind not in KINDS: bad_field("kind")(f"expected one of {', '.join(KINDS)}; got {_got(kind)}")
+    out = dict(c)
+    if not isinstance(c.get("dtype", ""), str): bad_field("dtype")(f"expected text such as 'int64', got {_got(c['dtype'])}")
+    for f in ("required", "is_id"):
+        if f in c and not isinstance(c[f], bool): bad_field(f)(f"expected true or false, got {_got(c[f])}")
+    nr = c.get("null_rate", 0.0)
+    if not _number(nr) or not 0 <= nr <= 1: bad_field("null_rate")(f"expected a share between 0 and 1, got {_got(nr)}")
+    tz = c.get("tz")
+    if tz is not None:
+        if kind != "datetime" or not isinstance(tz, str): bad_field("tz")(f"expected a time zone name for a datetime column, or null; got {_got(tz)}")
+        try: pd.Timestamp("2000-01-01", tz=tz)
+        except Exception: bad_field("tz")(f"unknown time zone {tz!r}; use a name such as 'UTC' or 'Europe/Berlin'")
+    for f in ("min", "max", "seen_min", "seen_max"):
+        v = c.get(f)
+        if v is None: continue
+        if kind in ("integer", "float"):
+            if not _number(v): bad_field(f)(f"expected a number or null for a {kind} column, got {_got(v)}")
+        elif kind == "datetime" and f in ("min", "max"): out[f] = _date_bound(v, tz, bad_field(f))
+        else: bad_field(f)(f"a {kind} column has no {'range' if f in ('min', 'max') else 'numeric range'}: expected null, got {_got(v)}")
+    for lo, hi in (("min", "max"), ("seen_min", "seen_max")):
+        if out.get(lo) is not None and out.get(hi) is not None:
+            a, b = (pd.Timestamp(out[lo]), pd.Timestamp(out[hi])) if kind == "datetime" else (out[lo], out[hi])
+            if a > b: bad_field(lo)(f"{out[lo]!r} is above {hi} {out[hi]!r}")
+    cats = c.get("categories")
+    if cats is not None:
+        if not isinstance(cats, list): bad_field("categories")(f"expected a list of allowed values or null, got {_got(cats)}")
+        odd = [x for x in cats if not (isinstance(x, (str, bool)) or _number(x))]
+        if odd: bad_field("categories")(f"expected text or numbers, got {_got(odd[0])}")
+    return ColumnSchema(**out)
+
+def _schema_from_dict(cls, d, source:str="schema"):
+    "The schema that `Schema.to_dict` wrote as `d` (read from `source`), every field checked."
+    def err(where, problem): raise SchemaError(f"{source}: {where}: {problem}")
     if not isinstance(d, dict) or d.get("mlparity_schema") != 1:
-        raise ValueError("not an mlparity schema: expected a mapping with 'mlparity_schema: 1', as written by Schema.to_dict()")
-    known, cols = {f.name for f in fields(ColumnSchema)}, {}
-    for c in d.get("columns", []):
-        extra = set(c) - known
-        if extra: raise ValueError(f"column {c.get('name')!r}: unknown schema field(s) {sorted(extra)}; known: {sorted(known)}")
-        cols[c["name"]] = ColumnSchema(**c)
-    return cls(cols, key=list(d.get("key", [])), name=d.get("name", "table"), n_rows=d.get("n_rows", 0))
+        raise SchemaError(f"{source}: not an mlparity schema: expected a mapping with 'mlparity_schema: 1', as written by Schema.to_dict()")
+    extra = sorted(map(str, set(d) - set(_TOP_FIELDS)))
+    if extra: err("top level", f"unknown schema field(s) {extra}; known: {list(_TOP_FIELDS)}")
+    name, n_rows, cols_in, key = d.get("name", "table"), d.get("n_rows", 0), d.get("columns"), d.get("key", [])
+    if not isinstance(name, str): err("field 'name'", f"expected text, got {_got(name)}")
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 0: err("field 'n_rows'", f"expected a whole number >= 0, got {_got(n_rows)}")
+    if not isinstance(cols_in, list) or not cols_in:
+        err("field 'columns'", f"expected a non-empty list with one mapping per column (- name: ..., kind: ...), got {_got(cols_in)}")
+    cols = {}
+    for i, c in enumerate(cols_in):
+        cs = _column_from_dict(c, i, source)
+        if cs.name in cols: err(f"columns[{i}], field 'name'", f"column {cs.name!r} is described twice")
+        cols[cs.name] = cs
+    if not isinstance(key, list) or not all(isinstance(k, str) for k in key):
+        err("field 'key'", f"expected a list of column names, got {_got(key)}")
+    missing = [k for k in key if k not in cols]
+    if missing: err("field 'key'", f"column(s) {missing} are not columns of the schema (columns: {_preview(cols, 8)})")
+    if len(set(key)) != len(key): err("field 'key'", f"names a column twice: {key}")
+    return cls(cols, key=list(key), name=name, n_rows=n_rows)
+
+def _parse(text, fmt:str, source:str):
+    "`text` (str or UTF-8 bytes) parsed as `fmt` ('JSON' or 'YAML'); any failure is a `SchemaError` naming `source`."
+    if isinstance(text, (bytes, bytearray)):
+        try: text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e: raise SchemaError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(text, str):
+        raise TypeError(f"{source}: expected the schema as text, got {type(text).__name__}; to read a file use Schema.load(path)")
+    try: return json.loads(text) if fmt == "JSON" else yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise SchemaError(f"{source}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); is the file truncated?") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise SchemaError(f"{source}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}{where})") from None
+    except Exception as e:    # e.g. RecursionError on absurd nesting, ValueError on a YAML date like 2024-13-45
+        raise SchemaError(f"{source}: cannot be read as {fmt} ({type(e).__name__}: {str(e)[:100]})") from None
 
 # %% ../nbs/05_validate.ipynb #cd6c251e
 def _check_frame(df, what:str, cols=()):
@@ -83,14 +185,15 @@ def _check_frame(df, what:str, cols=()):
     dup = df.columns[df.columns.duplicated()]
     if len(dup): raise ValueError(f"{what} has duplicate column names {list(map(str, dup))}; rename them first")
 
-def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int)->ColumnSchema:
+def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int,
+                   horizon:pd.Timedelta|None)->ColumnSchema:
     "The `ColumnSchema` of training column `s`."
     kind = _kind(s)
     if kind == "mixed":
         raise TypeError(f"column {s.name!r} mixes kinds of values ({pd.api.types.infer_dtype(s, skipna=True)}); "
                         "convert it to one type before inferring a schema")
     v = s.dropna()
-    lo = hi = cats = None
+    lo = hi = cats = vmin = vmax = None
     if not is_id and len(v) and kind in ("integer", "float"):
         vmin, vmax = float(v.min()), float(v.max())
         pad = tolerance * (vmax - vmin)
@@ -98,19 +201,32 @@ def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_
         if kind == "integer": lo, hi = float(np.floor(lo)), float(np.ceil(hi))
     elif not is_id and len(v) and kind == "datetime":
         lo = pd.Timestamp(v.min() - tolerance * (v.max() - v.min())).isoformat()
+        if horizon is not None: hi = pd.Timestamp(v.max() + horizon).isoformat()
     elif not is_id and len(v) and kind in ("string", "bool"):
         uniq = v.unique()
         if isinstance(s.dtype, pd.CategoricalDtype) or len(uniq) <= max_categories:
             cats = sorted((plain(x) for x in uniq), key=str)
     return ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=float(s.isna().mean()),
-                        min=lo, max=hi, categories=cats, tz=_tz(s) if kind == "datetime" else None, is_id=is_id)
+                        min=lo, max=hi, categories=cats, tz=_tz(s) if kind == "datetime" else None, is_id=is_id,
+                        seen_min=vmin, seen_max=vmax)
 
 # %% ../nbs/05_validate.ipynb #2e36f9f2
-def _infer(cls, df, key, ids, optional, tolerance, max_categories, name):
+def _as_horizon(horizon)->pd.Timedelta|None:
+    "`horizon` as a non-negative Timedelta (None stays None); bare numbers are refused, since their unit is a guess."
+    if horizon is None: return None
+    if isinstance(horizon, (bool, int, float, np.number)):
+        raise ValueError(f"horizon must be a duration with a unit, e.g. '365D' or pd.Timedelta(days=365); got the bare number {horizon!r}")
+    try: h = pd.Timedelta(horizon)
+    except (ValueError, TypeError): raise ValueError(f"horizon must be a duration such as '365D'; got {horizon!r}") from None
+    if pd.isna(h) or h < pd.Timedelta(0): raise ValueError(f"horizon must be a duration >= 0 such as '365D'; got {horizon!r}")
+    return h
+
+def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
     "The body of `Schema.infer`."
     _check_frame(df, "df")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0 or not math.isfinite(tolerance):
         raise ValueError(f"tolerance must be a number >= 0 (a share of each column's span); got {tolerance!r}")
+    horizon = _as_horizon(horizon)
     key, optional = _as_list(key), _as_list(optional)
     ids = [c for c in df.columns if str(c).endswith("_id")] if ids is None else _as_list(ids)
     for what, cols in (("key", key), ("ids", ids), ("optional", optional)):
@@ -121,7 +237,7 @@ def _infer(cls, df, key, ids, optional, tolerance, max_categories, name):
         if dup.any():
             raise ValueError(f"key {key} is not unique in the training data: {int(dup.sum())} duplicate row(s), e.g. index "
                              f"{_preview(df.index[dup], 5)}; drop them (df.drop_duplicates({key})) or choose another key")
-    cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories) for c in df.columns}
+    cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories, horizon) for c in df.columns}
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
 # %% ../nbs/05_validate.ipynb #c7a6cdba
@@ -183,16 +299,26 @@ def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
                     f"{f'tz-aware ({col.tz})' if col.tz else 'tz-naive'}: "
                     + ("convert it with .dt.tz_convert(None) first" if tz else f"localize it with .dt.tz_localize({col.tz!r}) first"), ok)
             return
-        if lo is not None:
-            low = ok & (v < lo).to_numpy()
-            if low.any(): out.add("range", col.name, f"{int(low.sum())} date(s) before {col.min} (training start less tolerance)",
-                                  low, values=v, min=col.min)
+        for bound, side, what in ((col.min, "before", "training start less tolerance"), (col.max, "after", "training end plus horizon")):
+            if bound is None: continue
+            t = pd.Timestamp(bound)
+            mask = ok & ((v < t) if side == "before" else (v > t)).to_numpy()
+            if mask.any(): out.add("range", col.name, f"{int(mask.sum())} date(s) {side} {bound} ({what})", mask,
+                                   values=v, min=col.min, max=col.max)
         return
     x = pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    for side, bound, mask in (("below the lowest", col.min, ok & (x < (col.min if col.min is not None else -np.inf))),
-                              ("above the highest", col.max, ok & (x > (col.max if col.max is not None else np.inf)))):
+    lo = -np.inf if col.min is None else col.min
+    hi = np.inf if col.max is None else col.max
+    below, above = ok & (x < lo), ok & (x > hi)
+    for side, bound, mask in (("below the lowest", col.min, below), ("above the highest", col.max, above)):
         if mask.any(): out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
                                values=v, min=col.min, max=col.max)
+    if col.seen_min is not None and col.seen_max is not None:   # inside the margin but outside what training saw: a warning
+        beyond = ok & ~below & ~above & ((x < col.seen_min) | (x > col.seen_max))
+        if beyond.any():
+            out.add("beyond_training", col.name, f"{int(beyond.sum())} value(s) outside the range seen in training "
+                    f"[{col.seen_min:g}, {col.seen_max:g}], inside the allowed margin [{lo:g}, {hi:g}]", beyond,
+                    severity="warning", values=v, seen_min=col.seen_min, seen_max=col.seen_max)
 
 def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float=0.05)->pd.Series:
     "Every check of column `s` against `col`; returns `s` as read (`s` itself if it could not be read)."
@@ -284,6 +410,12 @@ class Schema:
     name:str = "table"                           # what table the schema describes, for messages
     n_rows:int = 0                               # number of training rows it was inferred from
 
+    def __post_init__(self):
+        bad = [c for c, cs in self.columns.items() if not isinstance(cs, ColumnSchema)] if isinstance(self.columns, dict) else None
+        if bad is None or bad: raise TypeError(f"columns must be a dict of column name -> ColumnSchema; got {_got(self.columns if bad is None else self.columns[bad[0]])}")
+        missing = [k for k in self.key if k not in self.columns]
+        if missing: raise ValueError(f"key column(s) {missing} are not columns of the schema (columns: {_preview(self.columns, 8)})")
+
     @property
     def names(self)->list[str]: return list(self.columns)
     def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
@@ -306,27 +438,41 @@ class Schema:
                 "columns": [c.to_dict() for c in self.columns.values()]}
 
     @classmethod
-    def from_dict(cls, d:dict)->Schema:
-        "The schema that `Schema.to_dict` wrote as `d`."
-        return _schema_from_dict(cls, d)
+    def from_dict(cls, d:dict, source:str="schema")->Schema:
+        "The schema that `Schema.to_dict` wrote as `d`; every field is checked, and a `SchemaError` names `source` and the field."
+        return _schema_from_dict(cls, d, source)
 
     def to_json(self, indent:int|None=2)->str:
         "The schema as JSON text (see `Schema.to_dict`)."
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_json(cls, text:str)->Schema:
-        "The schema written by `Schema.to_json` as `text`."
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text:str, source:str="schema JSON")->Schema:
+        "The schema written by `Schema.to_json` as `text`; errors name `source` (e.g. the file) and the field."
+        return cls.from_dict(_parse(text, "JSON", source), source)
 
     def to_yaml(self)->str:
         "The schema as YAML text, in column order (see `Schema.to_dict`)."
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
     @classmethod
-    def from_yaml(cls, text:str)->Schema:
-        "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle)."
-        return cls.from_dict(yaml.safe_load(text))
+    def from_yaml(cls, text:str, source:str="schema YAML")->Schema:
+        "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle); errors name `source`."
+        return cls.from_dict(_parse(text, "YAML", source), source)
+
+    def save(self, path:str|Path)->Path:
+        "Write the schema to `path`: YAML for a `.yaml`/`.yml` file, JSON otherwise; returns the path."
+        path = Path(path)
+        path.write_text(self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path:str|Path)->Schema:
+        "Read a schema file (JSON, or YAML for `.yaml`/`.yml`), written by `save` or by hand: every field is checked, errors name the file."
+        path = Path(path)
+        source = f"schema file {str(path)!r}"
+        text = path.read_bytes()
+        return (cls.from_yaml if path.suffix.lower() in (".yaml", ".yml") else cls.from_json)(text, source)
 
     @classmethod
     def infer(cls,
@@ -337,9 +483,10 @@ class Schema:
               tolerance:float=0.1,              # widen each numeric range by this share of its training span, on each side
               max_categories:int=50,            # a text column with at most this many distinct values is categorical
               name:str="table",                 # what the table is, for messages
+              horizon:str|pd.Timedelta|None="365D", # how far past the last training date incoming dates may lie (None: no limit)
              )->Schema:
         "Infer a `Schema` from training data `df`: kinds, null rates, ranges widened by `tolerance`, categories, and a unique `key`."
-        return _infer(cls, df, key, ids, optional, tolerance, max_categories, name)
+        return _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon)
 
     def validate(self,
                  df:pd.DataFrame,              # incoming data, e.g. a day of interactions

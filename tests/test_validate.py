@@ -197,9 +197,10 @@ def _draw_frame(draw, schema, n):
         if c == "user_id": vals = draw(st.lists(st.integers(0, 10 ** 6), min_size=n, max_size=n, unique=True))
         elif col.is_id: vals = draw(st.lists(st.integers(0, 10 ** 6), min_size=n, max_size=n))
         elif col.categories is not None: vals = draw(st.lists(st.sampled_from(col.categories), min_size=n, max_size=n))
-        elif col.kind == "integer": vals = draw(st.lists(st.integers(int(col.min), int(col.max)), min_size=n, max_size=n))
+        # inside the range training saw: values in the margin beyond it are warnings (see test_validate_hostile.py)
+        elif col.kind == "integer": vals = draw(st.lists(st.integers(int(col.seen_min), int(col.seen_max)), min_size=n, max_size=n))
         elif col.kind == "float":
-            vals = draw(st.lists(st.floats(col.min, col.max, allow_nan=False), min_size=n, max_size=n))
+            vals = draw(st.lists(st.floats(col.seen_min, col.seen_max, allow_nan=False), min_size=n, max_size=n))
         elif col.kind == "datetime":
             lo = pd.Timestamp(col.min)
             vals = [lo + pd.Timedelta(seconds=s) for s in draw(st.lists(st.integers(0, 3 * 10 ** 7), min_size=n, max_size=n))]
