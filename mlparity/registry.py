@@ -259,7 +259,7 @@ def _fault_point(step:str):
     os._exit(70)
 
 # %% ../nbs/13_registry.ipynb #1ceca573
-_KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_KEY = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 def _fsync_dir(path:Path):
     try: fd = os.open(path, os.O_RDONLY)
@@ -268,16 +268,45 @@ def _fsync_dir(path:Path):
     except OSError: pass
     finally: os.close(fd)
 
+def _inside(path:Path, root:Path)->bool:
+    "Does `path`, with every symlink resolved, lie inside `root` (resolved too)?"
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+def _writable(folder:Path)->bool:
+    "Can this process create files in `folder` (or in the nearest folder above it that exists)?"
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent: folder = folder.parent
+    return os.access(folder, os.W_OK)
+
 class LocalObjectStore:
-    "An `ObjectStore` in a local folder `root`; `put` is atomic (temp file, fsync, rename)."
-    def __init__(self, root:str|Path): self.root = Path(root); self.root.mkdir(parents=True, exist_ok=True)
+    "An `ObjectStore` in a local folder `root`; `put` is atomic (temp file, fsync, rename) and never writes outside `root`."
+    def __init__(self,
+                 root:str|Path,              # the folder (created if missing and writable)
+                 read_only:bool|None=None,   # None: read-only when `root` is not writable by this process
+                ):
+        self.root = Path(root)
+        self.read_only = (not _writable(self.root)) if read_only is None else bool(read_only)
+        if not self.read_only:
+            try: self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as e: raise PermissionError(f"cannot create the object store folder {self.root}: {e.strerror}") from None
+
     def _path(self, key:str)->Path:
-        if not isinstance(key, str) or not _KEY.match(key) or any(p in (".", "..") for p in key.split("/")):
+        if not isinstance(key, str) or not _KEY.fullmatch(key) or any(p in (".", "..") for p in key.split("/")):
             raise ValueError(f"invalid object key {key!r}: use letters, digits, '_', '-', '.' and '/' separators")
-        return self.root / key
+        p = self.root / key
+        if not _inside(p, self.root):
+            raise PermissionError(f"refused: object {key!r} resolves to {os.path.realpath(p)}, outside the store's folder "
+                                  f"{os.path.realpath(self.root)} (a symlink under it?); remove the link")
+        return p
+
     def put(self, key:str, data:bytes)->None:
         "Write `data` under `key` atomically."
-        dest = self._path(key); dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = self._path(key)
+        if self.read_only: raise PermissionError(f"cannot write {key!r}: the object store {self.root} is read-only")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not _inside(dest.parent, self.root):      # a link planted between the check and the mkdir
+            raise PermissionError(f"refused: {dest.parent} resolves outside the store's folder {self.root}")
         tmp = dest.parent / f".tmp-{dest.name}-{os.getpid()}-{uuid.uuid4().hex}"
         try:
             with open(tmp, "wb") as f:
@@ -289,14 +318,20 @@ class LocalObjectStore:
         finally:
             if tmp.exists(): tmp.unlink()
         _fsync_dir(dest.parent)
+
     def get(self, key:str)->bytes:
         "The bytes under `key`; `KeyError` if there are none."
         p = self._path(key)
         try: return p.read_bytes()
         except FileNotFoundError: raise KeyError(f"no object {key!r} in {self.root}") from None
+
     def exists(self, key:str)->bool: return self._path(key).is_file()
-    def delete(self, key:str)->None: self._path(key).unlink(missing_ok=True)
-    def __repr__(self): return f"LocalObjectStore({str(self.root)!r})"
+
+    def delete(self, key:str)->None:
+        if self.read_only: raise PermissionError(f"cannot delete {key!r}: the object store {self.root} is read-only")
+        self._path(key).unlink(missing_ok=True)
+
+    def __repr__(self): return f"LocalObjectStore({str(self.root)!r}{', read_only=True' if self.read_only else ''})"
 
 # %% ../nbs/13_registry.ipynb #cd5fb34b
 _SCHEMA = """CREATE TABLE IF NOT EXISTS versions (
@@ -307,28 +342,62 @@ def _row(r): return {**dict(zip(_COLS, r)), "metadata": json.loads(r[5])}
 
 class SQLiteMetadataStore:
     "A `MetadataStore` in the SQLite file `path` (WAL mode; each `add` is one `BEGIN IMMEDIATE` transaction)."
-    def __init__(self, path:str|Path, timeout:float=60.0):
+    def __init__(self,
+                 path:str|Path,              # the database file (created if missing and its folder is writable)
+                 timeout:float=60.0,         # seconds to wait for another writer's lock
+                 read_only:bool|None=None,   # None: read-only when the file or its folder is not writable by this process
+                ):
         self.path, self.timeout = Path(path), timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only is None:
+            read_only = not _writable(self.path.parent) or (self.path.exists() and not os.access(self.path, os.W_OK))
+        self.read_only = bool(read_only)
+        if self.read_only:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no registry database at {self.path}, and it is opened read-only (its folder is not "
+                                        "writable), so none can be created: check the path, or publish there first")
+            if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'versions'"):
+                raise ValueError(f"{self.path} is not an mlparity registry database (it has no 'versions' table)")
+            return
+        try: self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise PermissionError(f"cannot create the folder of the registry database {self.path}: {e.strerror}") from None
         con = self._connect()
         try:
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 con.execute("PRAGMA journal_mode=WAL")
             con.execute(_SCHEMA)
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
         finally: con.close()
 
     def _connect(self):
-        con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
-        con.execute("PRAGMA synchronous=FULL")
-        return con
+        try:
+            if self.read_only: return self._connect_read_only()
+            con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+            con.execute("PRAGMA synchronous=FULL")
+            return con
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
+
+    def _connect_read_only(self):
+        "A connection that never writes: `mode=ro` while a writer's WAL file exists, else `immutable=1` (no -shm file needed)."
+        uri = self.path.resolve().as_uri()
+        if os.path.exists(f"{self.path}-wal"):
+            con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.timeout, isolation_level=None)
+            try: con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.Error as e:
+                con.close()
+                raise sqlite3.OperationalError(f"cannot read {self.path} read-only while its write-ahead log exists ({e}); "
+                                               "a writer is active or crashed: open it once from a process that can write") from None
+            return con
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
     def _query(self, sql, args=()):
         con = self._connect()
         try: return con.execute(sql, args).fetchall()
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
         finally: con.close()
 
     def add(self, name:str, sha256:str, key:str, kind:str, metadata:dict)->int:
         "Commit the next version of `name`, pointing at the artifact `key` with hash `sha256`; return its number."
+        if self.read_only: raise PermissionError(f"cannot add a version of {name!r}: the registry database {self.path} is read-only")
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -367,7 +436,7 @@ class SQLiteMetadataStore:
 # %% ../nbs/13_registry.ipynb #870cd986
 def _sha256(data:bytes)->str: return hashlib.sha256(data).hexdigest()
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")   # matched whole (fullmatch): "recs\n" is not "recs"
 
 class ModelRegistry:
     "Versions of models: artifacts in `store` under their content hash, versions in `meta`; both under `path` by default."
@@ -375,12 +444,22 @@ class ModelRegistry:
                  path:str|Path,                 # folder for the default stores (created if missing)
                  store:ObjectStore|None=None,   # where artifacts go; default `LocalObjectStore(path/'objects')`
                  meta:MetadataStore|None=None,  # where versions go; default `SQLiteMetadataStore(path/'registry.sqlite')`
+                 read_only:bool|None=None,      # None: read-only when `path` is not writable (a serving replica); `load` works, `publish` refuses
                 ):
-        self.path = Path(path); self.path.mkdir(parents=True, exist_ok=True)
-        self.store = store if store is not None else LocalObjectStore(self.path / "objects")
-        self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite")
+        self.path = Path(path)
+        if read_only is None: read_only = (store is None or meta is None) and not _writable(self.path)
+        self.read_only = bool(read_only)
+        if not self.read_only:
+            try: self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as e: raise PermissionError(f"cannot create the registry folder {self.path}: {e.strerror}") from None
+        for part in ("objects", "registry.sqlite"):    # a default store must not be a link out of the registry
+            if (store if part == "objects" else meta) is None and not _inside(self.path / part, self.path):
+                raise PermissionError(f"refused: {self.path / part} resolves to {os.path.realpath(self.path / part)}, outside "
+                                      f"the registry {os.path.realpath(self.path)}; remove the link")
+        self.store = store if store is not None else LocalObjectStore(self.path / "objects", read_only=self.read_only)
+        self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite", read_only=self.read_only)
 
-    def __repr__(self): return f"ModelRegistry({str(self.path)!r})"
+    def __repr__(self): return f"ModelRegistry({str(self.path)!r}{', read_only=True' if self.read_only else ''})"
 
     def publish(self,
                 name:str,                  # the model's name, e.g. "recs"
@@ -388,8 +467,11 @@ class ModelRegistry:
                 metadata:dict|None=None,   # JSON-able facts to keep with the version (data snapshot, metrics)
                )->int:
         "Store `model` as the next version of `name`: upload, verify, then commit; return the new version number."
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(f"invalid model name {name!r}: use letters, digits, '_', '-' and '.'")
+        if self.read_only:
+            raise PermissionError(f"cannot publish {name!r}: the registry {self.path} is read-only (opened for reading, as on a "
+                                  "serving replica); publish from a process that can write to it")
         metadata = {} if metadata is None else metadata
         if not isinstance(metadata, dict) or not _is_json(metadata):
             raise TypeError(f"metadata must be a dict of plain JSON values, got {metadata!r}")
