@@ -185,6 +185,19 @@ def _check_frame(df, what:str, cols=()):
     dup = df.columns[df.columns.duplicated()]
     if len(dup): raise ValueError(f"{what} has duplicate column names {list(map(str, dup))}; rename them first")
 
+def _min_max(s:pd.Series)->tuple[float, float]:
+    "The lowest and highest non-null value of numeric `s`, as floats (numpy's reductions when it is a numpy column: no mask, no copy)."
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        x = s.to_numpy()
+        return (float(np.nanmin(x)), float(np.nanmax(x))) if x.dtype.kind == "f" else (float(x.min()), float(x.max()))
+    return float(s.min()), float(s.max())
+
+def _categories(s:pd.Series, most:int|None)->list|None:
+    "The distinct non-null values of `s`, or None when there are more than `most` (a first slice of rows says so early)."
+    if most is not None and len(s) > 16_384 and s.iloc[:4_096].nunique() > most: return None
+    uniq = pd.Series(s.unique()).dropna()
+    return None if most is not None and len(uniq) > most else uniq.tolist()
+
 def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int,
                    horizon:pd.Timedelta|None)->ColumnSchema:
     "The `ColumnSchema` of training column `s`."
@@ -192,21 +205,21 @@ def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_
     if kind == "mixed":
         raise TypeError(f"column {s.name!r} mixes kinds of values ({pd.api.types.infer_dtype(s, skipna=True)}); "
                         "convert it to one type before inferring a schema")
-    v = s.dropna()
+    n_null = 0 if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub" else int(s.isna().sum())   # numpy ints hold no nulls
     lo = hi = cats = vmin = vmax = None
-    if not is_id and len(v) and kind in ("integer", "float"):
-        vmin, vmax = float(v.min()), float(v.max())
+    if not is_id and n_null < len(s) and kind in ("integer", "float"):
+        vmin, vmax = _min_max(s)
         pad = tolerance * (vmax - vmin)
         lo, hi = (max(vmin - pad, 0.0) if vmin >= 0 else vmin - pad), vmax + pad
         if kind == "integer": lo, hi = float(np.floor(lo)), float(np.ceil(hi))
-    elif not is_id and len(v) and kind == "datetime":
-        lo = pd.Timestamp(v.min() - tolerance * (v.max() - v.min())).isoformat()
-        if horizon is not None: hi = pd.Timestamp(v.max() + horizon).isoformat()
-    elif not is_id and len(v) and kind in ("string", "bool"):
-        uniq = v.unique()
-        if isinstance(s.dtype, pd.CategoricalDtype) or len(uniq) <= max_categories:
-            cats = sorted((plain(x) for x in uniq), key=str)
-    return ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=float(s.isna().mean()),
+    elif not is_id and n_null < len(s) and kind == "datetime":
+        tmin, tmax = s.min(), s.max()
+        lo = pd.Timestamp(tmin - tolerance * (tmax - tmin)).isoformat()
+        if horizon is not None: hi = pd.Timestamp(tmax + horizon).isoformat()
+    elif not is_id and n_null < len(s) and kind in ("string", "bool"):
+        uniq = _categories(s, None if isinstance(s.dtype, pd.CategoricalDtype) else max_categories)
+        if uniq is not None: cats = sorted((plain(x) for x in uniq), key=str)
+    return ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=n_null / len(s) if len(s) else 0.0,
                         min=lo, max=hi, categories=cats, tz=_tz(s) if kind == "datetime" else None, is_id=is_id,
                         seen_min=vmin, seen_max=vmax)
 
@@ -299,22 +312,31 @@ def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
                     f"{f'tz-aware ({col.tz})' if col.tz else 'tz-naive'}: "
                     + ("convert it with .dt.tz_convert(None) first" if tz else f"localize it with .dt.tz_localize({col.tz!r}) first"), ok)
             return
+        if not ok.any(): return
+        w = v if ok.all() else v[ok]
+        vmin, vmax = w.min(), w.max()
         for bound, side, what in ((col.min, "before", "training start less tolerance"), (col.max, "after", "training end plus horizon")):
             if bound is None: continue
             t = pd.Timestamp(bound)
+            if (vmin >= t) if side == "before" else (vmax <= t): continue       # one pass for the extremes; masks only on failure
             mask = ok & ((v < t) if side == "before" else (v > t)).to_numpy()
             if mask.any(): out.add("range", col.name, f"{int(mask.sum())} date(s) {side} {bound} ({what})", mask,
                                    values=v, min=col.min, max=col.max)
         return
-    x = pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not ok.any(): return
+    num = v if pd.api.types.is_numeric_dtype(v.dtype) and not pd.api.types.is_bool_dtype(v.dtype) else pd.to_numeric(v, errors="coerce")
+    x = num.to_numpy(dtype="float64", na_value=np.nan)
+    if not ok.all(): x = np.where(ok, x, np.nan)                 # rows that are null or could not be read take no part
     lo = -np.inf if col.min is None else col.min
     hi = np.inf if col.max is None else col.max
-    below, above = ok & (x < lo), ok & (x > hi)
+    xmin, xmax = np.nanmin(x), np.nanmax(x)                      # two passes; the masks are built only when a bound is crossed
+    below = (x < lo) if xmin < lo else None
+    above = (x > hi) if xmax > hi else None
     for side, bound, mask in (("below the lowest", col.min, below), ("above the highest", col.max, above)):
-        if mask.any(): out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
-                               values=v, min=col.min, max=col.max)
-    if col.seen_min is not None and col.seen_max is not None:   # inside the margin but outside what training saw: a warning
-        beyond = ok & ~below & ~above & ((x < col.seen_min) | (x > col.seen_max))
+        if mask is not None: out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
+                                     values=v, min=col.min, max=col.max)
+    if col.seen_min is not None and col.seen_max is not None and (xmin < col.seen_min or xmax > col.seen_max):
+        beyond = ((x < col.seen_min) & (x >= lo)) | ((x > col.seen_max) & (x <= hi))   # inside the margin, outside what training saw
         if beyond.any():
             out.add("beyond_training", col.name, f"{int(beyond.sum())} value(s) outside the range seen in training "
                     f"[{col.seen_min:g}, {col.seen_max:g}], inside the allowed margin [{lo:g}, {hi:g}]", beyond,
@@ -333,9 +355,10 @@ def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float
     ok = ~null & ~unreadable
     if col.kind in ("integer", "float", "datetime"): _check_range(col, v, ok, out)
     if col.categories is not None:
-        unseen = ok & ~v.isin(pd.Index(col.categories)).to_numpy()
+        unseen = ~v.isin(pd.Index(col.categories)).to_numpy()
+        unseen &= ok
         if unseen.any():
-            new = pd.unique(np.asarray(v, dtype=object)[unseen])
+            new = v.iloc[np.flatnonzero(unseen)].unique()            # only the failing rows are taken, in v's own dtype
             out.add("categories", col.name, f"{int(unseen.sum())} value(s) in {len(new)} categor{'y' if len(new) == 1 else 'ies'} "
                     f"unseen in training: {_preview(new, 5)}", unseen, unseen=[plain(x) for x in new[:20]])
     return v

@@ -203,3 +203,29 @@ def test_values_beyond_training_but_inside_the_margin_warn_once():
     low = BASE.head(20).assign(purchase_amount=lambda d: d.purchase_amount.where(d.index != 4, SCHEMA["purchase_amount"].seen_min / 2))
     assert [(f.check, f.evidence["rows"]) for f in SCHEMA.validate(low)] == [("validate.beyond_training", [4])]
     assert Schema.infer(BASE, key=KEY, tolerance=0).validate(b).errors[0].evidence["rows"] == [2, 5]   # no margin: both fail
+
+
+# ---------------------------------------------------------------- the fast paths agree with a loop (issue 15: extremes first, masks on failure)
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=80, deadline=None)
+@given(train=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30),
+       batch=st.lists(st.one_of(st.none(), st.floats(-2e6, 2e6)), min_size=1, max_size=40),
+       tol=st.sampled_from([0.0, 0.1, 0.5]), cats=st.lists(st.sampled_from(list("abcdz")), min_size=1, max_size=40))
+def test_ranges_margins_and_categories_agree_with_a_loop(train, batch, tol, cats):
+    s = Schema.infer(pd.DataFrame({"x": train, "c": (list("abcd") * 10)[:len(train)]}), tolerance=tol)
+    c = s["x"]
+    n = max(len(batch), len(cats))
+    df = pd.DataFrame({"x": pd.Series((batch * n)[:n], dtype="float64").to_numpy(), "c": (cats * n)[:n]}, index=np.arange(n) * 7 + 3)
+    rep = s.validate(df, max_examples=10 ** 6)
+    got = {}
+    for f in rep: got.setdefault((f.check, f.severity), []).extend(f.evidence.get("rows", []))
+    want = {}
+    for i, (v, k) in zip(df.index, zip(df.x, df.c)):
+        if pd.isna(v): want.setdefault(("validate.null_rate" if c.null_rate else "validate.nulls", "error"), []).append(i)
+        elif v < c.min or v > c.max: want.setdefault(("validate.range", "error"), []).append(i)
+        elif v < c.seen_min or v > c.seen_max: want.setdefault(("validate.beyond_training", "warning"), []).append(i)
+        if k not in s["c"].categories: want.setdefault(("validate.categories", "error"), []).append(i)
+    if ("validate.null_rate", "error") in want and df.x.isna().mean() <= c.null_rate + 0.05: del want[("validate.null_rate", "error")]
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}, str(rep)
