@@ -1,20 +1,155 @@
-"""How fast is `Schema.validate`? Timings on NovaTech interactions, as ratios to the legacy validator in the same run.
+"""How fast is `mlparity.validate`? Two parts, each printing ratios measured in the same run.
 
-    python benchmarks/bench_validate.py           # about 1M rows
-    python benchmarks/bench_validate.py --quick   # about 100k rows, a smoke run
+    python benchmarks/bench_validate.py --setup-pandera          # one-off: pandera into a cache folder (~30 s)
+    python benchmarks/bench_validate.py                          # vs pandera at 1e5, 1e6 rows x 10 columns, then NovaTech
+    python benchmarks/bench_validate.py --sizes 1e5 1e6 1e7      # issue 15's three sizes (1e7 takes minutes and ~6 GB)
+    python benchmarks/bench_validate.py --quick                  # 1e5 only, a smoke run
+
+Part 1, against pandera (issue 15, item 4): a frame of N rows x 10 columns (four floats, three integers, two text
+columns with 8 and 40 categories in pandas' `str` dtype, one datetime). `Schema.infer` on a training frame is timed
+against pandera's `infer_schema` on the same frame; lazy validation of a second frame with 0.1 % bad values (amounts
+below zero, counts above anything seen, unseen categories, nulls, dates before training) against pandera's
+`schema.validate(df, lazy=True)` with its own inferred schema. pandera is not a dependency of mlparity (not even a
+dev one): `--setup-pandera` installs it into `~/.cache/mlparity-bench/pandera` (or `--pandera-path`), which this
+script puts on `sys.path`; without it, part 1 prints mlparity's timings alone. The check that every planted failure
+is found and counted once runs on every size: each bad row appears in exactly one error finding.
+
+pandera's `infer_schema` infers dtypes, nullability and numeric/datetime ranges, and allowed values only for
+categorical dtypes; `Schema.infer` also collects the categories of text columns with at most 50 distinct values,
+which costs one hash pass per text column. Both are printed: "infer" (everything) and "infer, no categories"
+(`max_categories=0`, the like-for-like work).
+
+Part 2, NovaTech interactions at about 1M rows (100k with `--quick`), as ratios to the legacy validator.
+Timings are the best of `--repeat` runs (wall seconds); the machine is shared, so compare ratios, not seconds.
 """
-import argparse, time
+import argparse, os, subprocess, sys, time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mlparity.datasets import make_novatech
-from mlparity.validate import Schema
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 from _timing import best_of
+from mlparity.validate import Schema
 
 KEY = ["user_id", "product_id", "purchase_date"]
+PANDERA = Path(os.environ.get("MLPARITY_PANDERA_PATH", Path.home() / ".cache" / "mlparity-bench" / "pandera"))
+PANDERA_PIN = "pandera==0.35.0"
+CATS = np.array(["beauty", "books", "electronics", "fashion", "grocery", "home", "sports", "toys"])
+BRANDS = np.array([f"brand_{i:02d}" for i in range(40)])
 
 
+# ---------------------------------------------------------------- data
+def frame(n:int, seed:int)->pd.DataFrame:
+    "N rows x 10 columns: four floats, three integers, two text columns (8 and 40 values), one datetime."
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "amount": rng.lognormal(3.0, 1.0, n), "score": rng.normal(0.0, 1.0, n), "ratio": rng.random(n),
+        "weight": rng.gamma(2.0, 2.0, n),
+        "views": rng.poisson(5, n), "duration": rng.integers(0, 3600, n), "items": rng.integers(1, 20, n),
+        "category": pd.array(CATS[rng.integers(0, len(CATS), n)], dtype="str"),
+        "brand": pd.array(BRANDS[rng.integers(0, len(BRANDS), n)], dtype="str"),
+        "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 270 * 86400, n), unit="s"),
+    })
+
+
+def plant(df:pd.DataFrame, seed:int, share:float=0.001):
+    "A copy of `df` with `share` of its rows bad, one problem per row, spread over six kinds; returns it and {kind: rows}."
+    rng = np.random.default_rng(seed)
+    bad = df.copy()
+    rows = rng.choice(len(df), max(6, int(len(df) * share)), replace=False)
+    kinds = {k: np.sort(r) for k, r in zip(["negative", "too_many", "category", "brand", "null", "early"], np.array_split(rows, 6))}
+    bad.loc[kinds["negative"], "amount"] = -1.0
+    bad.loc[kinds["too_many"], "views"] = 10 ** 6
+    bad.loc[kinds["category"], "category"] = "unseen"
+    bad.loc[kinds["brand"], "brand"] = "brand_new"
+    bad.loc[kinds["null"], "score"] = np.nan
+    bad.loc[kinds["early"], "when"] = pd.Timestamp("1970-01-01")
+    return bad, kinds
+
+
+def check_counted_once(schema, bad, kinds):
+    "Every planted row is in exactly one error finding, of the expected check and column; no row fails twice on one column."
+    rep = schema.validate(bad, max_examples=len(bad))
+    want = {"negative": ("validate.range", "amount"), "too_many": ("validate.range", "views"), "category": ("validate.categories", "category"),
+            "brand": ("validate.categories", "brand"), "null": ("validate.nulls", "score"), "early": ("validate.range", "when")}
+    seen = {}
+    for f in rep.errors:
+        assert len(f.evidence["rows"]) == f.evidence["n_failing"]
+        for r in f.evidence["rows"]:
+            assert (r, f.subject) not in seen, f"row {r} fails twice on {f.subject}"
+            seen[(r, f.subject)] = f.check
+    for kind, rows in kinds.items():
+        check, col = want[kind]
+        assert all(seen.get((int(r), col)) == check for r in rows), kind
+    planted = {(int(r), want[k][1]) for k, rs in kinds.items() for r in rs}
+    return len(planted), len(seen) - len(planted)     # planted failures found, natural outliers found besides
+
+
+# ---------------------------------------------------------------- pandera
+def setup_pandera(path:Path=PANDERA):
+    "Install pandera and what it needs into `path` (not into the project's environment)."
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(path), PANDERA_PIN, "--no-deps"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(path), "pydantic", "typeguard", "typing_inspect"], check=True)
+
+
+def import_pandera(path:Path=PANDERA):
+    "pandera's pandas API from `path`, or None when it is not installed there."
+    if path.is_dir(): sys.path.append(str(path))
+    try:
+        import pandera.pandas as pa
+        return pa
+    except ImportError:
+        return None
+
+
+def pandera_validate(schema, df, errors_cls):
+    "pandera's lazy validation; the number of failure cases it reports."
+    try:
+        schema.validate(df, lazy=True)
+        return 0
+    except errors_cls as e:
+        return len(e.failure_cases)
+
+
+def versus_pandera(sizes, repeat:int):
+    pa = import_pandera()
+    if pa is None: print(f"pandera is not installed in {PANDERA}: run with --setup-pandera for the ratios; mlparity alone:")
+    else:
+        import pandera
+        print(f"pandera {pandera.__version__}, pandas {pd.__version__}, numpy {np.__version__}")
+    rows = []
+    for n in sizes:
+        train, batch = frame(n, 0), frame(n, 1)
+        bad, kinds = plant(batch, 2)
+        ours = best_of(lambda: Schema.infer(train), repeat)
+        schema = ours.value
+        found, outliers = check_counted_once(schema, bad, kinds)
+        val = best_of(lambda: schema.validate(bad), repeat)
+        plain_infer = best_of(lambda: Schema.infer(train, max_categories=0), repeat)   # what pandera infers: kinds, nulls, ranges
+        row = {"rows": f"{n:.0e}", "infer s": round(ours.wall, 3), "infer, no categories s": round(plain_infer.wall, 3),
+               "validate s": round(val.wall, 3)}
+        if pa is not None:
+            from pandera.errors import SchemaErrors
+            peer_inf = best_of(lambda: pa.infer_schema(train), repeat)
+            pschema = peer_inf.value
+            peer_val = best_of(lambda: pandera_validate(pschema, bad, SchemaErrors), repeat)
+            row.update({"pandera infer s": round(peer_inf.wall, 3), "infer x pandera": round(ours.wall / peer_inf.wall, 2),
+                        "infer, no categories x pandera": round(plain_infer.wall / peer_inf.wall, 2),
+                        "pandera validate s": round(peer_val.wall, 3), "validate x pandera": round(val.wall / peer_val.wall, 2),
+                        "pandera failure cases": peer_val.value})
+        row["mlparity failures"] = sum(f.evidence["n_failing"] for f in val.value.errors)
+        row["planted, each found once"] = found
+        row["natural outliers"] = outliers
+        rows.append(row)
+        print(pd.DataFrame([row]).to_string(index=False), flush=True)
+        del train, batch, bad
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- NovaTech, against the legacy validator
 def legacy_validate_interactions(df):
     "The weeks 5-6 validator (stops at the first failure; four checks), as the baseline."
     missing = {"user_id", "product_id", "purchase_date", "purchase_amount", "category", "session_duration", "page_views"} - set(df.columns)
@@ -24,12 +159,9 @@ def legacy_validate_interactions(df):
     return len(df) - len(df.drop_duplicates(subset=KEY))
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="about 100k rows instead of about 1M")
-    ap.add_argument("--repeat", type=int, default=3)
-    a = ap.parse_args(argv)
-    n_users = 13_000 if a.quick else 130_000
+def versus_legacy(quick:bool, repeat:int):
+    from mlparity.datasets import make_novatech
+    n_users = 13_000 if quick else 130_000
     inter = make_novatech(n_users=n_users, n_products=5000, seed=0).interactions
     train, batch = inter[inter.purchase_date < "2024-10-01"], inter
     schema = Schema.infer(train, key=KEY, name="interactions")
@@ -46,15 +178,34 @@ def main(argv=None):
         "validate, dates as text": lambda: schema.validate(text_dates),
         "validate, lazy=False": lambda: schema.validate(bad, lazy=False),
     }
-    base = best_of(cases["legacy validator (baseline)"], a.repeat).wall
+    base = best_of(cases["legacy validator (baseline)"], repeat).wall
     rows = []
     for name, f in cases.items():
-        t = base if name.startswith("legacy") else best_of(f, a.repeat).wall
+        t = base if name.startswith("legacy") else best_of(f, repeat).wall
         n = len(train) if "infer" in name else len(batch)
         rows.append({"case": name, "rows": n, "seconds": round(t, 3), "x legacy": round(t / base, 1),
                      "M rows/s": round(n / t / 1e6, 2)})
     with pd.option_context("display.width", 120):
         print(pd.DataFrame(rows).to_string(index=False))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1e5 rows against pandera, about 100k NovaTech rows")
+    ap.add_argument("--sizes", nargs="+", type=float, default=None, help="rows of the frames against pandera (default 1e5 1e6)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--setup-pandera", action="store_true", help=f"install {PANDERA_PIN} into {PANDERA} and stop")
+    ap.add_argument("--skip-legacy", action="store_true", help="only the comparison with pandera")
+    a = ap.parse_args(argv)
+    if a.setup_pandera: return setup_pandera()
+    sizes = [int(s) for s in (a.sizes or ([1e5] if a.quick else [1e5, 1e6]))]
+    print("== mlparity vs pandera: Schema.infer and lazy validation, N rows x 10 columns, 0.1 % bad rows")
+    with pd.option_context("display.width", 160):
+        table = versus_pandera(sizes, a.repeat)
+        print("\n" + table.to_string(index=False))
+    if not a.skip_legacy:
+        print("\n== NovaTech interactions: ratios to the legacy validator")
+        versus_legacy(a.quick, a.repeat)
 
 
 if __name__ == "__main__": main()

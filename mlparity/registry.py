@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report
+from ._frames import need_columns, plain
 
 # %% auto #0
-__all__ = ['FAULT_ENV', 'FAULT_POINTS', 'IntegrityError', 'ArtifactFormatError', 'register_artifact_type', 'to_artifact',
-           'from_artifact', 'check_served_versions', 'ObjectStore', 'MetadataStore', 'LocalObjectStore',
-           'SQLiteMetadataStore', 'ModelRegistry', 'route_arms', 'ABReport', 'ab_report']
+__all__ = ['IntegrityError', 'ArtifactFormatError', 'register_artifact_type', 'to_artifact', 'from_artifact',
+           'ServedVersionsReport', 'check_served_versions', 'route_arms', 'ABReport', 'ab_report', 'ObjectStore',
+           'MetadataStore', 'LocalObjectStore', 'SQLiteMetadataStore', 'ModelRegistry']
 
 # %% ../nbs/13_registry.ipynb #01255b03
 class IntegrityError(Exception):
@@ -140,28 +141,91 @@ def from_artifact(data:bytes, # bytes written by `to_artifact`
         raise ArtifactFormatError(f"corrupt artifact ({type(e).__name__}: {e}); republish the model") from None
 
 # %% ../nbs/13_registry.ipynb #e0ea2931
-def _require_columns(df, cols, what):
-    if not isinstance(df, pd.DataFrame): raise TypeError(f"{what} must be a DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing: raise KeyError(f"column(s) {missing} missing from {what} (columns: {list(df.columns)})")
+class ServedVersionsReport(Report):
+    "The `Report` of `check_served_versions`: `failing` lists the servers whose loaded version is not the one they report."
+    @property
+    def fleet(self)->pd.DataFrame: return self.tables["fleet"]
 
 def check_served_versions(fleet:pd.DataFrame,           # one row per server
                           reported:str="reported_version", # the version the server reports / the registry names
                           loaded:str="loaded_version",     # the version whose artifact the server actually loaded
                           server:str="server",             # the server's name
-                         )->Report:
+                         )->ServedVersionsReport:
     "Compare, for each `server` of `fleet`, the `reported` version with the `loaded` one."
-    _require_columns(fleet, [server, reported, loaded], "fleet")
+    need_columns(fleet, [server, reported, loaded], "fleet")
     findings = []
     for r in fleet.itertuples(index=False):
-        rep, got, name = getattr(r, reported), getattr(r, loaded), getattr(r, server)
+        rep, got, name = plain(getattr(r, reported)), plain(getattr(r, loaded)), getattr(r, server)
         if pd.isna(got) or rep != got:
             findings.append(Finding("registry.served_version", str(name),
                 f"reports version {rep} but serves version {got}: metrics keyed by the reported version are wrong",
                 evidence={"reported": rep, "loaded": got}, category="model_staleness"))
     findings.append(Finding("registry.served_version", "fleet", f"{len(fleet)} server(s) checked, {len(findings)} mismatched",
                             evidence={"servers": len(fleet), "mismatched": len(findings)}, severity="info"))
-    return Report(findings, {"fleet": fleet}, title="served versions")
+    return ServedVersionsReport(findings, {"fleet": fleet}, title="served versions")
+
+# %% ../nbs/13_registry.ipynb #3a94955e
+def route_arms(fleet:pd.DataFrame,            # one row per server
+               assigned:Mapping[str, int],    # the version each arm should serve, e.g. {"control": 1, "treatment": 2}
+               loaded:str="loaded_version",   # column: the version the server actually loaded
+               server:str="server",           # column: the server's name
+              )->dict[str, list]:
+    "The servers of `fleet` that may take each arm's traffic: those whose `loaded` version is the arm's `assigned` one."
+    need_columns(fleet, [server, loaded], "fleet")
+    routes = {a: fleet.loc[fleet[loaded] == v, server].tolist() for a, v in assigned.items()}
+    empty = {a: assigned[a] for a, s in routes.items() if not s}
+    if empty:
+        have = sorted(fleet[loaded].dropna().unique().tolist())
+        raise LookupError(f"no server has loaded version(s) {empty} (loaded versions: {have}); "
+                          "wait for the deploy to finish or stop the experiment")
+    return routes
+
+# %% ../nbs/13_registry.ipynb #c5000608
+class ABReport(Report):
+    "A `Report` on an A/B test, with the `lift` (treatment minus control, by loaded version; NaN when invalid)."
+    def __init__(self, findings=(), tables=None, title:str="A/B test by loaded version",
+                 lift:float=float("nan"),   # treatment minus control outcome, by loaded version
+                ):
+        super().__init__(findings, tables, title)
+        self.lift = float(lift)
+
+def ab_report(log:pd.DataFrame,           # one row per request
+              assigned:Mapping[str, int], # the version each arm should serve, e.g. {"control": 1, "treatment": 2}
+              control:str="control",      # the control arm's name
+              treatment:str="treatment",  # the treatment arm's name
+              arm:str="arm",              # column: the arm a request was routed to
+              version:str="loaded_version", # column: the version that actually served the request
+              outcome:str="outcome",      # column: the metric per request (a click, a sale)
+             )->ABReport:
+    "Check that each arm of `log` was served by its `assigned` version, and measure the lift by loaded version."
+    need_columns(log, [arm, version, outcome], "log")
+    for a in (control, treatment):
+        if a not in assigned: raise KeyError(f"arm {a!r} has no assigned version (assigned: {dict(assigned)})")
+    findings, stats = [], {}
+    for a in (control, treatment):
+        rows = log[log[arm] == a]
+        want = assigned[a]
+        served = rows[version].value_counts().sort_index()
+        wrong = int(len(rows) - served.get(want, 0))
+        stats[a] = {"arm": a, "assigned_version": want, "loaded_versions": ", ".join(map(str, served.index)),
+                    "requests": len(rows), "served_by_assigned": len(rows) - wrong,
+                    "outcome_mean": rows.loc[rows[version] == want, outcome].mean()}
+        if wrong:
+            findings.append(Finding("registry.ab_version", a,
+                f"{wrong} of {len(rows)} requests of arm {a!r} were served by version(s) {sorted(set(served.index) - {want})}, "
+                f"not its assigned version {want}", category="model_staleness",
+                evidence={"assigned": want, "served": {plain(k): int(n) for k, n in served.items()}, "wrong": wrong}))
+    same = sorted(set(log.loc[log[arm] == control, version]) & set(log.loc[log[arm] == treatment, version]))
+    if same:
+        findings.append(Finding("registry.ab_same_model", f"{control} vs {treatment}",
+            f"both arms were served by version(s) {same}: the lift compares a model with itself", evidence={"versions": same},
+            category="model_staleness"))
+    lift = float("nan")
+    if not findings:
+        lift = float(stats[treatment]["outcome_mean"] - stats[control]["outcome_mean"])
+        findings.append(Finding("registry.ab_lift", f"{treatment} vs {control}",
+            f"version {assigned[treatment]} vs version {assigned[control]}: lift {lift:+.4f}", evidence={"lift": lift}, severity="info"))
+    return ABReport(findings, {"arms": pd.DataFrame(list(stats.values()))}, title="A/B test by loaded version", lift=lift)
 
 # %% ../nbs/13_registry.ipynb #236c2d35
 @runtime_checkable
@@ -195,7 +259,7 @@ def _fault_point(step:str):
     os._exit(70)
 
 # %% ../nbs/13_registry.ipynb #1ceca573
-_KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_KEY = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 def _fsync_dir(path:Path):
     try: fd = os.open(path, os.O_RDONLY)
@@ -204,16 +268,45 @@ def _fsync_dir(path:Path):
     except OSError: pass
     finally: os.close(fd)
 
+def _inside(path:Path, root:Path)->bool:
+    "Does `path`, with every symlink resolved, lie inside `root` (resolved too)?"
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+def _writable(folder:Path)->bool:
+    "Can this process create files in `folder` (or in the nearest folder above it that exists)?"
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent: folder = folder.parent
+    return os.access(folder, os.W_OK)
+
 class LocalObjectStore:
-    "An `ObjectStore` in a local folder `root`; `put` is atomic (temp file, fsync, rename)."
-    def __init__(self, root:str|Path): self.root = Path(root); self.root.mkdir(parents=True, exist_ok=True)
+    "An `ObjectStore` in a local folder `root`; `put` is atomic (temp file, fsync, rename) and never writes outside `root`."
+    def __init__(self,
+                 root:str|Path,              # the folder (created if missing and writable)
+                 read_only:bool|None=None,   # None: read-only when `root` is not writable by this process
+                ):
+        self.root = Path(root)
+        self.read_only = (not _writable(self.root)) if read_only is None else bool(read_only)
+        if not self.read_only:
+            try: self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as e: raise PermissionError(f"cannot create the object store folder {self.root}: {e.strerror}") from None
+
     def _path(self, key:str)->Path:
-        if not isinstance(key, str) or not _KEY.match(key) or any(p in (".", "..") for p in key.split("/")):
+        if not isinstance(key, str) or not _KEY.fullmatch(key) or any(p in (".", "..") for p in key.split("/")):
             raise ValueError(f"invalid object key {key!r}: use letters, digits, '_', '-', '.' and '/' separators")
-        return self.root / key
+        p = self.root / key
+        if not _inside(p, self.root):
+            raise PermissionError(f"refused: object {key!r} resolves to {os.path.realpath(p)}, outside the store's folder "
+                                  f"{os.path.realpath(self.root)} (a symlink under it?); remove the link")
+        return p
+
     def put(self, key:str, data:bytes)->None:
         "Write `data` under `key` atomically."
-        dest = self._path(key); dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = self._path(key)
+        if self.read_only: raise PermissionError(f"cannot write {key!r}: the object store {self.root} is read-only")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not _inside(dest.parent, self.root):      # a link planted between the check and the mkdir
+            raise PermissionError(f"refused: {dest.parent} resolves outside the store's folder {self.root}")
         tmp = dest.parent / f".tmp-{dest.name}-{os.getpid()}-{uuid.uuid4().hex}"
         try:
             with open(tmp, "wb") as f:
@@ -225,41 +318,86 @@ class LocalObjectStore:
         finally:
             if tmp.exists(): tmp.unlink()
         _fsync_dir(dest.parent)
+
     def get(self, key:str)->bytes:
         "The bytes under `key`; `KeyError` if there are none."
         p = self._path(key)
         try: return p.read_bytes()
         except FileNotFoundError: raise KeyError(f"no object {key!r} in {self.root}") from None
+
     def exists(self, key:str)->bool: return self._path(key).is_file()
-    def delete(self, key:str)->None: self._path(key).unlink(missing_ok=True)
-    def __repr__(self): return f"LocalObjectStore({str(self.root)!r})"
+
+    def delete(self, key:str)->None:
+        if self.read_only: raise PermissionError(f"cannot delete {key!r}: the object store {self.root} is read-only")
+        self._path(key).unlink(missing_ok=True)
+
+    def __repr__(self): return f"LocalObjectStore({str(self.root)!r}{', read_only=True' if self.read_only else ''})"
 
 # %% ../nbs/13_registry.ipynb #cd5fb34b
 _SCHEMA = """CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, key TEXT NOT NULL,
     kind TEXT NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (name, version))"""
+_COLS = ("name", "version", "sha256", "key", "kind", "metadata")
+def _row(r): return {**dict(zip(_COLS, r)), "metadata": json.loads(r[5])}
 
 class SQLiteMetadataStore:
     "A `MetadataStore` in the SQLite file `path` (WAL mode; each `add` is one `BEGIN IMMEDIATE` transaction)."
-    def __init__(self, path:str|Path, timeout:float=60.0):
+    def __init__(self,
+                 path:str|Path,              # the database file (created if missing and its folder is writable)
+                 timeout:float=60.0,         # seconds to wait for another writer's lock
+                 read_only:bool|None=None,   # None: read-only when the file or its folder is not writable by this process
+                ):
         self.path, self.timeout = Path(path), timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only is None:
+            read_only = not _writable(self.path.parent) or (self.path.exists() and not os.access(self.path, os.W_OK))
+        self.read_only = bool(read_only)
+        if self.read_only:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no registry database at {self.path}, and it is opened read-only (its folder is not "
+                                        "writable), so none can be created: check the path, or publish there first")
+            if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'versions'"):
+                raise ValueError(f"{self.path} is not an mlparity registry database (it has no 'versions' table)")
+            return
+        try: self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise PermissionError(f"cannot create the folder of the registry database {self.path}: {e.strerror}") from None
         con = self._connect()
         try:
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 con.execute("PRAGMA journal_mode=WAL")
             con.execute(_SCHEMA)
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
         finally: con.close()
+
     def _connect(self):
-        con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
-        con.execute("PRAGMA synchronous=FULL")
-        return con
+        try:
+            if self.read_only: return self._connect_read_only()
+            con = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+            con.execute("PRAGMA synchronous=FULL")
+            return con
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
+
+    def _connect_read_only(self):
+        "A connection that never writes: `mode=ro` while a writer's WAL file exists, else `immutable=1` (no -shm file needed)."
+        uri = self.path.resolve().as_uri()
+        if os.path.exists(f"{self.path}-wal"):
+            con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.timeout, isolation_level=None)
+            try: con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.Error as e:
+                con.close()
+                raise sqlite3.OperationalError(f"cannot read {self.path} read-only while its write-ahead log exists ({e}); "
+                                               "a writer is active or crashed: open it once from a process that can write") from None
+            return con
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
     def _query(self, sql, args=()):
         con = self._connect()
         try: return con.execute(sql, args).fetchall()
+        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
         finally: con.close()
+
     def add(self, name:str, sha256:str, key:str, kind:str, metadata:dict)->int:
         "Commit the next version of `name`, pointing at the artifact `key` with hash `sha256`; return its number."
+        if self.read_only: raise PermissionError(f"cannot add a version of {name!r}: the registry database {self.path} is read-only")
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -274,46 +412,31 @@ class SQLiteMetadataStore:
             raise
         finally: con.close()
 
-# %% ../nbs/13_registry.ipynb #017dc6b1
-def _method(cls):
-    "Attach the decorated function to `cls` as a method named like it without the leading `_` (a small fastcore `patch`)."
-    def deco(f):
-        f.__name__ = f.__name__.lstrip("_"); f.__qualname__ = f"{cls.__name__}.{f.__name__}"
-        setattr(cls, f.__name__, f)
-        return f
-    return deco
+    def versions(self, name:str)->list[int]:
+        "The committed versions of `name`, oldest first."
+        return [r[0] for r in self._query("SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]
 
-_COLS = ("name", "version", "sha256", "key", "kind", "metadata")
-def _row(r): return {**dict(zip(_COLS, r)), "metadata": json.loads(r[5])}
+    def names(self)->list[str]:
+        "The names of the models with at least one version."
+        return [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
 
-@_method(SQLiteMetadataStore)
-def _versions(self:SQLiteMetadataStore, name:str)->list[int]:
-    "The committed versions of `name`, oldest first."
-    return [r[0] for r in self._query("SELECT version FROM versions WHERE name = ? ORDER BY version", (name,))]
-
-@_method(SQLiteMetadataStore)
-def _names(self:SQLiteMetadataStore)->list[str]:
-    "The names of the models with at least one version."
-    return [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
-
-@_method(SQLiteMetadataStore)
-def _get(self:SQLiteMetadataStore, name:str, version:int|str="latest")->dict:
-    "The record of `version` (a number or `\"latest\"`) of `name`."
-    if version == "latest":
-        rows = self._query("SELECT * FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1", (name,))
-    elif isinstance(version, (int, np.integer)) and not isinstance(version, bool):
-        rows = self._query("SELECT * FROM versions WHERE name = ? AND version = ?", (name, int(version)))
-    else: raise TypeError(f"version must be an int or 'latest', got {version!r}")
-    if not rows:
-        have = self.versions(name)
-        if not have: raise KeyError(f"no model named {name!r} in {self.path} (models: {self.names()})")
-        raise KeyError(f"model {name!r} has no version {version!r} (versions: {have})")
-    return _row(rows[0])
+    def get(self, name:str, version:int|str="latest")->dict:
+        "The record of `version` (a number or `\"latest\"`) of `name`."
+        if version == "latest":
+            rows = self._query("SELECT * FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1", (name,))
+        elif isinstance(version, (int, np.integer)) and not isinstance(version, bool):
+            rows = self._query("SELECT * FROM versions WHERE name = ? AND version = ?", (name, int(version)))
+        else: raise TypeError(f"version must be an int or 'latest', got {version!r}")
+        if not rows:
+            have = self.versions(name)
+            if not have: raise KeyError(f"no model named {name!r} in {self.path} (models: {self.names()})")
+            raise KeyError(f"model {name!r} has no version {version!r} (versions: {have})")
+        return _row(rows[0])
 
 # %% ../nbs/13_registry.ipynb #870cd986
 def _sha256(data:bytes)->str: return hashlib.sha256(data).hexdigest()
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")   # matched whole (fullmatch): "recs\n" is not "recs"
 
 class ModelRegistry:
     "Versions of models: artifacts in `store` under their content hash, versions in `meta`; both under `path` by default."
@@ -321,122 +444,69 @@ class ModelRegistry:
                  path:str|Path,                 # folder for the default stores (created if missing)
                  store:ObjectStore|None=None,   # where artifacts go; default `LocalObjectStore(path/'objects')`
                  meta:MetadataStore|None=None,  # where versions go; default `SQLiteMetadataStore(path/'registry.sqlite')`
+                 read_only:bool|None=None,      # None: read-only when `path` is not writable (a serving replica); `load` works, `publish` refuses
                 ):
-        self.path = Path(path); self.path.mkdir(parents=True, exist_ok=True)
-        self.store = store if store is not None else LocalObjectStore(self.path / "objects")
-        self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite")
-    def __repr__(self): return f"ModelRegistry({str(self.path)!r})"
+        self.path = Path(path)
+        if read_only is None: read_only = (store is None or meta is None) and not _writable(self.path)
+        self.read_only = bool(read_only)
+        if not self.read_only:
+            try: self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as e: raise PermissionError(f"cannot create the registry folder {self.path}: {e.strerror}") from None
+        for part in ("objects", "registry.sqlite"):    # a default store must not be a link out of the registry
+            if (store if part == "objects" else meta) is None and not _inside(self.path / part, self.path):
+                raise PermissionError(f"refused: {self.path / part} resolves to {os.path.realpath(self.path / part)}, outside "
+                                      f"the registry {os.path.realpath(self.path)}; remove the link")
+        self.store = store if store is not None else LocalObjectStore(self.path / "objects", read_only=self.read_only)
+        self.meta = meta if meta is not None else SQLiteMetadataStore(self.path / "registry.sqlite", read_only=self.read_only)
 
-# %% ../nbs/13_registry.ipynb #b1f7f242
-@_method(ModelRegistry)
-def _publish(self:ModelRegistry,
-             name:str,                  # the model's name, e.g. "recs"
-             model:Any,                 # a fitted model of a supported type (see `register_artifact_type`)
-             metadata:dict|None=None,   # JSON-able facts to keep with the version (data snapshot, metrics)
-            )->int:
-    "Store `model` as the next version of `name`: upload, verify, then commit; return the new version number."
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"invalid model name {name!r}: use letters, digits, '_', '-' and '.'")
-    metadata = {} if metadata is None else metadata
-    if not isinstance(metadata, dict) or not _is_json(metadata):
-        raise TypeError(f"metadata must be a dict of plain JSON values, got {metadata!r}")
-    data = to_artifact(model)
-    sha = _sha256(data); key = f"sha256/{sha[:2]}/{sha}"
-    _fault_point("before_upload")
-    if not self.store.exists(key) or _sha256(self.store.get(key)) != sha:
-        self.store.put(key, data)
-    got = _sha256(self.store.get(key))
-    if got != sha:
-        raise IntegrityError(f"upload of {name!r} did not verify: wrote sha256 {sha}, read back {got}; nothing was committed")
-    _fault_point("after_upload")
-    return self.meta.add(name, sha, key, _type_name(type(model)), metadata)
+    def __repr__(self): return f"ModelRegistry({str(self.path)!r}{', read_only=True' if self.read_only else ''})"
 
-# %% ../nbs/13_registry.ipynb #38fa583d
-@_method(ModelRegistry)
-def _load(self:ModelRegistry,
-          name:str,                       # the model's name
-          version:int|str="latest",       # a version number, or "latest"
-         )->tuple[Any, int]:
-    "The model `version` of `name` and the version actually loaded, after checking the artifact's hash."
-    rec = self.meta.get(name, version)
-    try: data = self.store.get(rec["key"])
-    except (KeyError, FileNotFoundError):       # the protocol says KeyError; fsspec-style stores raise FileNotFoundError
-        raise IntegrityError(f"version {rec['version']} of {name!r}: artifact {rec['key']} is missing from {self.store}") from None
-    got = _sha256(data)
-    if got != rec["sha256"]:
-        raise IntegrityError(f"version {rec['version']} of {name!r} refused: artifact {rec['key']} has sha256 {got}, "
-                             f"the registry recorded {rec['sha256']} (tampered or truncated; republish it)")
-    return from_artifact(data), rec["version"]
+    def publish(self,
+                name:str,                  # the model's name, e.g. "recs"
+                model:Any,                 # a fitted model of a supported type (see `register_artifact_type`)
+                metadata:dict|None=None,   # JSON-able facts to keep with the version (data snapshot, metrics)
+               )->int:
+        "Store `model` as the next version of `name`: upload, verify, then commit; return the new version number."
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(f"invalid model name {name!r}: use letters, digits, '_', '-' and '.'")
+        if self.read_only:
+            raise PermissionError(f"cannot publish {name!r}: the registry {self.path} is read-only (opened for reading, as on a "
+                                  "serving replica); publish from a process that can write to it")
+        metadata = {} if metadata is None else metadata
+        if not isinstance(metadata, dict) or not _is_json(metadata):
+            raise TypeError(f"metadata must be a dict of plain JSON values, got {metadata!r}")
+        data = to_artifact(model)
+        sha = _sha256(data); key = f"sha256/{sha[:2]}/{sha}"
+        _fault_point("before_upload")
+        if not self.store.exists(key) or _sha256(self.store.get(key)) != sha:
+            self.store.put(key, data)
+        got = _sha256(self.store.get(key))
+        if got != sha:
+            raise IntegrityError(f"upload of {name!r} did not verify: wrote sha256 {sha}, read back {got}; nothing was committed")
+        _fault_point("after_upload")
+        return self.meta.add(name, sha, key, _type_name(type(model)), metadata)
 
-@_method(ModelRegistry)
-def _versions(self:ModelRegistry, name:str)->list[int]:
-    "The committed versions of `name`, oldest first (only versions whose artifact was verified)."
-    return self.meta.versions(name)
+    def load(self,
+             name:str,                       # the model's name
+             version:int|str="latest",       # a version number, or "latest"
+            )->tuple[Any, int]:
+        "The model `version` of `name` and the version actually loaded, after checking the artifact's hash."
+        rec = self.meta.get(name, version)
+        try: data = self.store.get(rec["key"])
+        except (KeyError, FileNotFoundError):       # the protocol says KeyError; fsspec-style stores raise FileNotFoundError
+            raise IntegrityError(f"version {rec['version']} of {name!r}: artifact {rec['key']} is missing from {self.store}") from None
+        got = _sha256(data)
+        if got != rec["sha256"]:
+            raise IntegrityError(f"version {rec['version']} of {name!r} refused: artifact {rec['key']} has sha256 {got}, "
+                                 f"the registry recorded {rec['sha256']} (tampered or truncated; republish it)")
+        return from_artifact(data), rec["version"]
 
-@_method(ModelRegistry)
-def _history(self:ModelRegistry, name:str)->pd.DataFrame:
-    "A table of the committed versions of `name`: version, type, short hash, metadata."
-    recs = [self.meta.get(name, v) for v in self.meta.versions(name)]
-    return pd.DataFrame({"version": [r["version"] for r in recs], "kind": [r["kind"].rsplit(".", 1)[-1] for r in recs],
-                         "sha256": [r["sha256"][:12] for r in recs], "metadata": [json.dumps(r["metadata"]) for r in recs]})
+    def versions(self, name:str)->list[int]:
+        "The committed versions of `name`, oldest first (only versions whose artifact was verified)."
+        return self.meta.versions(name)
 
-# %% ../nbs/13_registry.ipynb #3a94955e
-def route_arms(fleet:pd.DataFrame,            # one row per server
-               assigned:Mapping[str, int],    # the version each arm should serve, e.g. {"control": 1, "treatment": 2}
-               loaded:str="loaded_version",   # column: the version the server actually loaded
-               server:str="server",           # column: the server's name
-              )->dict[str, list]:
-    "The servers of `fleet` that may take each arm's traffic: those whose `loaded` version is the arm's `assigned` one."
-    _require_columns(fleet, [server, loaded], "fleet")
-    routes = {a: fleet.loc[fleet[loaded] == v, server].tolist() for a, v in assigned.items()}
-    empty = {a: assigned[a] for a, s in routes.items() if not s}
-    if empty:
-        have = sorted(fleet[loaded].dropna().unique().tolist())
-        raise LookupError(f"no server has loaded version(s) {empty} (loaded versions: {have}); "
-                          "wait for the deploy to finish or stop the experiment")
-    return routes
-
-# %% ../nbs/13_registry.ipynb #c5000608
-class ABReport(Report):
-    "A `Report` on an A/B test, with the `lift` (treatment minus control, by loaded version; NaN when invalid)."
-    lift:float = float("nan")
-
-def ab_report(log:pd.DataFrame,           # one row per request
-              assigned:Mapping[str, int], # the version each arm should serve, e.g. {"control": 1, "treatment": 2}
-              control:str="control",      # the control arm's name
-              treatment:str="treatment",  # the treatment arm's name
-              arm:str="arm",              # column: the arm a request was routed to
-              version:str="loaded_version", # column: the version that actually served the request
-              outcome:str="outcome",      # column: the metric per request (a click, a sale)
-             )->ABReport:
-    "Check that each arm of `log` was served by its `assigned` version, and measure the lift by loaded version."
-    _require_columns(log, [arm, version, outcome], "log")
-    for a in (control, treatment):
-        if a not in assigned: raise KeyError(f"arm {a!r} has no assigned version (assigned: {dict(assigned)})")
-    findings, stats = [], {}
-    for a in (control, treatment):
-        rows = log[log[arm] == a]
-        want = assigned[a]
-        served = rows[version].value_counts().sort_index()
-        wrong = int(len(rows) - served.get(want, 0))
-        stats[a] = {"arm": a, "assigned_version": want, "loaded_versions": ", ".join(map(str, served.index)),
-                    "requests": len(rows), "served_by_assigned": len(rows) - wrong,
-                    "outcome_mean": rows.loc[rows[version] == want, outcome].mean()}
-        if wrong:
-            findings.append(Finding("registry.ab_version", a,
-                f"{wrong} of {len(rows)} requests of arm {a!r} were served by version(s) {sorted(set(served.index) - {want})}, "
-                f"not its assigned version {want}", evidence={"assigned": want, "served": served.to_dict(), "wrong": wrong},
-                category="model_staleness"))
-    same = sorted(set(log.loc[log[arm] == control, version]) & set(log.loc[log[arm] == treatment, version]))
-    if same:
-        findings.append(Finding("registry.ab_same_model", f"{control} vs {treatment}",
-            f"both arms were served by version(s) {same}: the lift compares a model with itself", evidence={"versions": same},
-            category="model_staleness"))
-    table = pd.DataFrame(list(stats.values()))
-    rep = ABReport(findings, {"arms": table}, title="A/B test by loaded version")
-    if rep.ok:
-        rep.lift = float(stats[treatment]["outcome_mean"] - stats[control]["outcome_mean"])
-        rep.findings.append(Finding("registry.ab_lift", f"{treatment} vs {control}",
-            f"version {assigned[treatment]} vs version {assigned[control]}: lift {rep.lift:+.4f}",
-            evidence={"lift": rep.lift}, severity="info"))
-    return rep
+    def history(self, name:str)->pd.DataFrame:
+        "A table of the committed versions of `name`: version, type, short hash, metadata."
+        recs = [self.meta.get(name, v) for v in self.meta.versions(name)]
+        return pd.DataFrame({"version": [r["version"] for r in recs], "kind": [r["kind"].rsplit(".", 1)[-1] for r in recs],
+                             "sha256": [r["sha256"][:12] for r in recs], "metadata": [json.dumps(r["metadata"]) for r in recs]})

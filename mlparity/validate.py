@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_validate.ipynb #2ae97885
 from __future__ import annotations
-import json
+import datetime as _dt, json, math
+from pathlib import Path
 from dataclasses import dataclass, field, asdict, fields
 from typing import Any, Sequence
 
@@ -13,28 +14,25 @@ import pandas as pd
 import yaml
 
 from .core import Finding, Report, _jsonable
+from ._frames import column_kind, need_columns, plain, tz_of
 
 # %% auto #0
-__all__ = ['KINDS', 'ColumnSchema', 'Schema', 'DataValidationError', 'check_compatibility']
+__all__ = ['ColumnSchema', 'SchemaError', 'ValidationReport', 'DataValidationError', 'Schema', 'CompatibilityReport',
+           'check_compatibility']
 
 # %% ../nbs/05_validate.ipynb #158e29d4
 KINDS = ("integer", "float", "bool", "datetime", "string")
+_FROM_COLUMN_KIND = {"integer": "integer", "float": "float", "bool": "bool", "datetime": "datetime",
+                     "string": "string", "empty": "string"}
 
+# %% ../nbs/05_validate.ipynb #a1c0b6e2
 def _kind(s:pd.Series)->str:
-    "The kind of `s`: one of `KINDS`, or 'mixed' when its values have no single kind."
-    dt = s.dtype
-    if isinstance(dt, pd.CategoricalDtype): return _kind(pd.Series(dt.categories))
-    if pd.api.types.is_bool_dtype(dt): return "bool"
-    if pd.api.types.is_integer_dtype(dt): return "integer"
-    if pd.api.types.is_float_dtype(dt): return "float"
-    if pd.api.types.is_datetime64_any_dtype(dt): return "datetime"
-    if isinstance(dt, pd.StringDtype): return "string"
-    return {"string": "string", "empty": "string", "integer": "integer", "floating": "float",
-            "mixed-integer-float": "float", "boolean": "bool", "datetime": "datetime",
-            "datetime64": "datetime"}.get(pd.api.types.infer_dtype(s, skipna=True), "mixed")
+    "The kind of `s` for a schema: one of `KINDS` (mapped from `column_kind`), or 'mixed' when its values have no single kind."
+    return _FROM_COLUMN_KIND.get(column_kind(s), "mixed")
 
 def _tz(s:pd.Series)->str|None:
-    tz = getattr(s.dtype, "tz", None)
+    "The time zone of `s` as text (as a schema stores it), or None."
+    tz = tz_of(s)
     return None if tz is None else str(tz)
 
 # %% ../nbs/05_validate.ipynb #7d84789b
@@ -51,6 +49,8 @@ class ColumnSchema:
     categories:list|None = None     # allowed values of a categorical column; None: any value
     tz:str|None = None              # time zone of a datetime column; None when naive
     is_id:bool = False              # an identifier: never null, no range or category check
+    seen_min:float|None = None      # lowest value seen in training (numeric columns); values below it warn
+    seen_max:float|None = None      # highest value seen in training (numeric columns); values above it warn
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -60,132 +60,186 @@ class ColumnSchema:
         "This column's schema as a JSON-able dict."
         return _jsonable(asdict(self))
 
-# %% ../nbs/05_validate.ipynb #42cc5b23
+# %% ../nbs/05_validate.ipynb #09811c5c
 def _preview(values, n:int=5)->str:
     vals = list(values)
     return ", ".join(map(str, vals[:n])) + (f", … ({len(vals)} in all)" if len(vals) > n else "")
 
-@dataclass
-class Schema:
-    "A schema inferred from training data: `columns` with their kinds, nulls, ranges and categories, and a unique `key`."
-    columns:dict[str, ColumnSchema]              # column name -> ColumnSchema, in training order
-    key:list[str] = field(default_factory=list)  # columns whose combination is unique; [] for none
-    name:str = "table"                           # what table the schema describes, for messages
-    n_rows:int = 0                               # number of training rows it was inferred from
+def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
 
-    @property
-    def names(self)->list[str]: return list(self.columns)
-    def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
-    def __getitem__(self, col:str)->ColumnSchema: return self.columns[col]
+class SchemaError(ValueError):
+    "A schema (a file, text or dict) that cannot be read as one: the message names where it came from and the field."
 
-    def to_frame(self)->pd.DataFrame:
-        "One row per column: kind, dtype, required, null rate, range, categories, key."
-        return pd.DataFrame([{"column": c.name, "kind": c.kind + (f" ({c.tz})" if c.tz else ""), "dtype": c.dtype,
-                              "required": c.required, "null_rate": c.null_rate, "min": c.min, "max": c.max,
-                              "categories": None if c.categories is None else _preview(c.categories, 8),
-                              "key": c.name in self.key, "id": c.is_id} for c in self.columns.values()])
+_TOP_FIELDS = ("mlparity_schema", "name", "n_rows", "key", "columns")
+_COLUMN_FIELDS = tuple(f.name for f in fields(ColumnSchema))
 
-    def _repr_html_(self)->str:
-        return (f"<p><strong>Schema {self.name!r}</strong>: {len(self.columns)} columns inferred from "
-                f"{self.n_rows:,} rows, key {self.key}</p>" + self.to_frame().to_html(index=False, border=0))
+def _got(x)->str:
+    "`x` for an error message: its type and a short repr."
+    r = repr(x)
+    return f"{type(x).__name__} {r if len(r) <= 60 else r[:57] + '...'}"
 
-def _attach(f, name:str, cls=None, kind:str="method"):
-    "Attach function `f` to `cls` (default `Schema`) as method `name` (a classmethod when `kind` is 'class')."
-    cls = cls or Schema
-    f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
-    setattr(cls, name, classmethod(f) if kind == "class" else f)
+def _number(x)->bool:
+    "Is `x` a finite int or float (not a bool)?"
+    if isinstance(x, bool) or not isinstance(x, (int, float)): return False
+    try: return math.isfinite(float(x))
+    except OverflowError: return False
 
-# %% ../nbs/05_validate.ipynb #09811c5c
-def _schema_to_dict(self:Schema)->dict:
-    "The schema as plain JSON-able Python (`Schema.from_dict` reads it back)."
-    return {"mlparity_schema": 1, "name": self.name, "n_rows": self.n_rows, "key": list(self.key),
-            "columns": [c.to_dict() for c in self.columns.values()]}
+def _date_bound(v, tz, bad):
+    "Bound `v` of a datetime column as ISO text; `bad(problem)` raises for anything else."
+    if isinstance(v, (_dt.date, pd.Timestamp)): v = pd.Timestamp(v).isoformat()   # YAML reads 2024-01-01 as a date
+    if not isinstance(v, str): bad(f"expected an ISO date such as '2024-01-01T00:00:00' or null, got {_got(v)}")
+    try: t = pd.Timestamp(_dt.datetime.fromisoformat(v.strip()))
+    except (ValueError, TypeError, OverflowError): bad(f"expected an ISO date such as '2024-01-01T00:00:00', got {v!r}")
+    if (t.tz is None) != (tz is None):
+        bad(f"{v!r} is {'naive' if t.tz is None else 'tz-aware'} but the column's tz is {tz!r}: "
+            + ("write it with its offset, e.g. '2024-01-01T00:00:00+00:00'" if tz else "drop the offset or set the column's tz"))
+    return v
 
-def _schema_from_dict(cls, d:dict)->Schema:
-    "The schema that `Schema.to_dict` wrote as `d`."
+def _column_from_dict(c, i:int, source:str)->ColumnSchema:
+    "Column `i` of a schema read from `source`, every field checked."
+    def err(where, problem): raise SchemaError(f"{source}: {where}: {problem}")
+    if not isinstance(c, dict): err(f"columns[{i}]", f"expected a mapping of column fields (name, kind, ...), got {_got(c)}")
+    name = c.get("name")
+    if not isinstance(name, str) or not name: err(f"columns[{i}], field 'name'", f"expected the column's name as text, got {_got(name)}")
+    extra = sorted(map(str, set(c) - set(_COLUMN_FIELDS)))
+    if extra: err(f"column {name!r}", f"unknown schema field(s) {extra}; known: {sorted(_COLUMN_FIELDS)}")
+    def bad_field(f): return lambda problem: err(f"column {name!r}, field {f!r}", problem)
+    kind = c.get("kind")
+    if kind not in KINDS: bad_field("kind")(f"expected one of {', '.join(KINDS)}; got {_got(kind)}")
+    out = dict(c)
+    if not isinstance(c.get("dtype", ""), str): bad_field("dtype")(f"expected text such as 'int64', got {_got(c['dtype'])}")
+    for f in ("required", "is_id"):
+        if f in c and not isinstance(c[f], bool): bad_field(f)(f"expected true or false, got {_got(c[f])}")
+    nr = c.get("null_rate", 0.0)
+    if not _number(nr) or not 0 <= nr <= 1: bad_field("null_rate")(f"expected a share between 0 and 1, got {_got(nr)}")
+    tz = c.get("tz")
+    if tz is not None:
+        if kind != "datetime" or not isinstance(tz, str): bad_field("tz")(f"expected a time zone name for a datetime column, or null; got {_got(tz)}")
+        try: pd.Timestamp("2000-01-01", tz=tz)
+        except Exception: bad_field("tz")(f"unknown time zone {tz!r}; use a name such as 'UTC' or 'Europe/Berlin'")
+    for f in ("min", "max", "seen_min", "seen_max"):
+        v = c.get(f)
+        if v is None: continue
+        if kind in ("integer", "float"):
+            if not _number(v): bad_field(f)(f"expected a number or null for a {kind} column, got {_got(v)}")
+        elif kind == "datetime" and f in ("min", "max"): out[f] = _date_bound(v, tz, bad_field(f))
+        else: bad_field(f)(f"a {kind} column has no {'range' if f in ('min', 'max') else 'numeric range'}: expected null, got {_got(v)}")
+    for lo, hi in (("min", "max"), ("seen_min", "seen_max")):
+        if out.get(lo) is not None and out.get(hi) is not None:
+            a, b = (pd.Timestamp(out[lo]), pd.Timestamp(out[hi])) if kind == "datetime" else (out[lo], out[hi])
+            if a > b: bad_field(lo)(f"{out[lo]!r} is above {hi} {out[hi]!r}")
+    cats = c.get("categories")
+    if cats is not None:
+        if not isinstance(cats, list): bad_field("categories")(f"expected a list of allowed values or null, got {_got(cats)}")
+        odd = [x for x in cats if not (isinstance(x, (str, bool)) or _number(x))]
+        if odd: bad_field("categories")(f"expected text or numbers, got {_got(odd[0])}")
+    return ColumnSchema(**out)
+
+def _schema_from_dict(cls, d, source:str="schema"):
+    "The schema that `Schema.to_dict` wrote as `d` (read from `source`), every field checked."
+    def err(where, problem): raise SchemaError(f"{source}: {where}: {problem}")
     if not isinstance(d, dict) or d.get("mlparity_schema") != 1:
-        raise ValueError("not an mlparity schema: expected a mapping with 'mlparity_schema: 1', as written by Schema.to_dict()")
-    known, cols = {f.name for f in fields(ColumnSchema)}, {}
-    for c in d.get("columns", []):
-        extra = set(c) - known
-        if extra: raise ValueError(f"column {c.get('name')!r}: unknown schema field(s) {sorted(extra)}; known: {sorted(known)}")
-        cols[c["name"]] = ColumnSchema(**c)
-    return cls(cols, key=list(d.get("key", [])), name=d.get("name", "table"), n_rows=d.get("n_rows", 0))
+        raise SchemaError(f"{source}: not an mlparity schema: expected a mapping with 'mlparity_schema: 1', as written by Schema.to_dict()")
+    extra = sorted(map(str, set(d) - set(_TOP_FIELDS)))
+    if extra: err("top level", f"unknown schema field(s) {extra}; known: {list(_TOP_FIELDS)}")
+    name, n_rows, cols_in, key = d.get("name", "table"), d.get("n_rows", 0), d.get("columns"), d.get("key", [])
+    if not isinstance(name, str): err("field 'name'", f"expected text, got {_got(name)}")
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 0: err("field 'n_rows'", f"expected a whole number >= 0, got {_got(n_rows)}")
+    if not isinstance(cols_in, list) or not cols_in:
+        err("field 'columns'", f"expected a non-empty list with one mapping per column (- name: ..., kind: ...), got {_got(cols_in)}")
+    cols = {}
+    for i, c in enumerate(cols_in):
+        cs = _column_from_dict(c, i, source)
+        if cs.name in cols: err(f"columns[{i}], field 'name'", f"column {cs.name!r} is described twice")
+        cols[cs.name] = cs
+    if not isinstance(key, list) or not all(isinstance(k, str) for k in key):
+        err("field 'key'", f"expected a list of column names, got {_got(key)}")
+    missing = [k for k in key if k not in cols]
+    if missing: err("field 'key'", f"column(s) {missing} are not columns of the schema (columns: {_preview(cols, 8)})")
+    if len(set(key)) != len(key): err("field 'key'", f"names a column twice: {key}")
+    return cls(cols, key=list(key), name=name, n_rows=n_rows)
 
-def _to_json(self:Schema, indent:int|None=2)->str:
-    "The schema as JSON text (see `Schema.to_dict`)."
-    return json.dumps(self.to_dict(), indent=indent)
-
-def _from_json(cls, text:str)->Schema:
-    "The schema written by `Schema.to_json` as `text`."
-    return cls.from_dict(json.loads(text))
-
-def _to_yaml(self:Schema)->str:
-    "The schema as YAML text, in column order (see `Schema.to_dict`)."
-    return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-
-def _from_yaml(cls, text:str)->Schema:
-    "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle)."
-    return cls.from_dict(yaml.safe_load(text))
-
-for _f, _n, _k in [(_schema_to_dict, "to_dict", "method"), (_schema_from_dict, "from_dict", "class"), (_to_json, "to_json", "method"),
-                   (_from_json, "from_json", "class"), (_to_yaml, "to_yaml", "method"), (_from_yaml, "from_yaml", "class")]:
-    _attach(_f, _n, kind=_k)
+def _parse(text, fmt:str, source:str):
+    "`text` (str or UTF-8 bytes) parsed as `fmt` ('JSON' or 'YAML'); any failure is a `SchemaError` naming `source`."
+    if isinstance(text, (bytes, bytearray)):
+        try: text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e: raise SchemaError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(text, str):
+        raise TypeError(f"{source}: expected the schema as text, got {type(text).__name__}; to read a file use Schema.load(path)")
+    try: return json.loads(text) if fmt == "JSON" else yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise SchemaError(f"{source}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); is the file truncated?") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise SchemaError(f"{source}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}{where})") from None
+    except Exception as e:    # e.g. RecursionError on absurd nesting, ValueError on a YAML date like 2024-13-45
+        raise SchemaError(f"{source}: cannot be read as {fmt} ({type(e).__name__}: {str(e)[:100]})") from None
 
 # %% ../nbs/05_validate.ipynb #cd6c251e
-def _check_frame(df, what:str):
-    "Raise a clear error unless `df` is a non-empty DataFrame with unique column names."
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}; build one with pd.DataFrame(...)")
+def _check_frame(df, what:str, cols=()):
+    "Raise a clear error unless `df` is a non-empty DataFrame with unique column names holding `cols`."
+    need_columns(df, cols, what)
     if len(df) == 0 or df.shape[1] == 0:
         raise ValueError(f"{what} is empty ({df.shape[0]} rows, {df.shape[1]} columns): there is nothing to infer or validate")
     dup = df.columns[df.columns.duplicated()]
     if len(dup): raise ValueError(f"{what} has duplicate column names {list(map(str, dup))}; rename them first")
 
-def _plain(x):
-    "A numpy scalar as plain Python, for JSON and YAML."
-    return x.item() if isinstance(x, np.generic) else x
+def _min_max(s:pd.Series)->tuple[float, float]:
+    "The lowest and highest non-null value of numeric `s`, as floats (numpy's reductions when it is a numpy column: no mask, no copy)."
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        x = s.to_numpy()
+        return (float(np.nanmin(x)), float(np.nanmax(x))) if x.dtype.kind == "f" else (float(x.min()), float(x.max()))
+    return float(s.min()), float(s.max())
 
-def _as_list(x)->list: return [x] if isinstance(x, str) else list(x)
+def _categories(s:pd.Series, most:int|None)->list|None:
+    "The distinct non-null values of `s`, or None when there are more than `most` (a first slice of rows says so early)."
+    if most is not None and len(s) > 16_384 and s.iloc[:4_096].nunique() > most: return None
+    uniq = pd.Series(s.unique()).dropna()
+    return None if most is not None and len(uniq) > most else uniq.tolist()
 
-# %% ../nbs/05_validate.ipynb #2e36f9f2
-def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int)->ColumnSchema:
+def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_categories:int,
+                   horizon:pd.Timedelta|None)->ColumnSchema:
     "The `ColumnSchema` of training column `s`."
     kind = _kind(s)
     if kind == "mixed":
         raise TypeError(f"column {s.name!r} mixes kinds of values ({pd.api.types.infer_dtype(s, skipna=True)}); "
                         "convert it to one type before inferring a schema")
-    cs = ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=float(s.isna().mean()),
-                      tz=_tz(s) if kind == "datetime" else None, is_id=is_id)
-    v = s.dropna()
-    if is_id or not len(v): return cs
-    if kind in ("integer", "float"):
-        lo, hi = float(v.min()), float(v.max())
-        pad = tolerance * (hi - lo)
-        cs.min, cs.max = (max(lo - pad, 0.0) if lo >= 0 else lo - pad), hi + pad
-        if kind == "integer": cs.min, cs.max = float(np.floor(cs.min)), float(np.ceil(cs.max))
-    elif kind == "datetime":
-        cs.min = pd.Timestamp(v.min() - tolerance * (v.max() - v.min())).isoformat()
-    else:
-        cats = v.unique()
-        if isinstance(s.dtype, pd.CategoricalDtype) or len(cats) <= max_categories:
-            cs.categories = sorted((_plain(x) for x in cats), key=str)
-    return cs
+    n_null = 0 if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub" else int(s.isna().sum())   # numpy ints hold no nulls
+    lo = hi = cats = vmin = vmax = None
+    if not is_id and n_null < len(s) and kind in ("integer", "float"):
+        vmin, vmax = _min_max(s)
+        pad = tolerance * (vmax - vmin)
+        lo, hi = (max(vmin - pad, 0.0) if vmin >= 0 else vmin - pad), vmax + pad
+        if kind == "integer": lo, hi = float(np.floor(lo)), float(np.ceil(hi))
+    elif not is_id and n_null < len(s) and kind == "datetime":
+        tmin, tmax = s.min(), s.max()
+        lo = pd.Timestamp(tmin - tolerance * (tmax - tmin)).isoformat()
+        if horizon is not None: hi = pd.Timestamp(tmax + horizon).isoformat()
+    elif not is_id and n_null < len(s) and kind in ("string", "bool"):
+        uniq = _categories(s, None if isinstance(s.dtype, pd.CategoricalDtype) else max_categories)
+        if uniq is not None: cats = sorted((plain(x) for x in uniq), key=str)
+    return ColumnSchema(str(s.name), kind, dtype=str(s.dtype), required=required, null_rate=n_null / len(s) if len(s) else 0.0,
+                        min=lo, max=hi, categories=cats, tz=_tz(s) if kind == "datetime" else None, is_id=is_id,
+                        seen_min=vmin, seen_max=vmax)
 
-# %% ../nbs/05_validate.ipynb #027ed19d
-def _infer(cls,
-           df:pd.DataFrame,                  # training data
-           key:Sequence[str]=(),             # columns whose combination must be unique, e.g. ("user_id", "product_id", "purchase_date")
-           ids:Sequence[str]|None=None,      # identifier columns (default: the names ending in "_id")
-           optional:Sequence[str]=(),        # columns that incoming data may lack
-           tolerance:float=0.1,              # widen each numeric range by this share of its training span, on each side
-           max_categories:int=50,            # a text column with at most this many distinct values is categorical
-           name:str="table",                 # what the table is, for messages
-          )->Schema:
-    "Infer a `Schema` from training data `df`: kinds, null rates, ranges widened by `tolerance`, categories, and a unique `key`."
+# %% ../nbs/05_validate.ipynb #2e36f9f2
+def _as_horizon(horizon)->pd.Timedelta|None:
+    "`horizon` as a non-negative Timedelta (None stays None); bare numbers are refused, since their unit is a guess."
+    if horizon is None: return None
+    if isinstance(horizon, (bool, int, float, np.number)):
+        raise ValueError(f"horizon must be a duration with a unit, e.g. '365D' or pd.Timedelta(days=365); got the bare number {horizon!r}")
+    try: h = pd.Timedelta(horizon)
+    except (ValueError, TypeError): raise ValueError(f"horizon must be a duration such as '365D'; got {horizon!r}") from None
+    if pd.isna(h) or h < pd.Timedelta(0): raise ValueError(f"horizon must be a duration >= 0 such as '365D'; got {horizon!r}")
+    return h
+
+def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
+    "The body of `Schema.infer`."
     _check_frame(df, "df")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0 or not math.isfinite(tolerance):
         raise ValueError(f"tolerance must be a number >= 0 (a share of each column's span); got {tolerance!r}")
+    horizon = _as_horizon(horizon)
     key, optional = _as_list(key), _as_list(optional)
     ids = [c for c in df.columns if str(c).endswith("_id")] if ids is None else _as_list(ids)
     for what, cols in (("key", key), ("ids", ids), ("optional", optional)):
@@ -196,34 +250,26 @@ def _infer(cls,
         if dup.any():
             raise ValueError(f"key {key} is not unique in the training data: {int(dup.sum())} duplicate row(s), e.g. index "
                              f"{_preview(df.index[dup], 5)}; drop them (df.drop_duplicates({key})) or choose another key")
-    cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories) for c in df.columns}
+    cols = {str(c): _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories, horizon) for c in df.columns}
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
-_attach(_infer, "infer", kind="class")
-
 # %% ../nbs/05_validate.ipynb #c7a6cdba
-class DataValidationError(ValueError):
-    "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
-    def __init__(self, report:Report):
-        self.report, self.failures = report, report.tables.get("failures", pd.DataFrame())
-        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" + "\n".join(
-            f"  {f.check} · {f.subject}: {f.message}" + (f" (rows {_preview(f.evidence['rows'], 5)})" if f.evidence.get("rows") else "")
-            for f in report.errors))
-
 class _Stop(Exception): "Raised to stop at the first failure when validation is not lazy."
 
 class _Findings:
     "Collects the findings of one validation; raises `_Stop` at the first error unless `lazy`."
     def __init__(self, df:pd.DataFrame, lazy:bool, max_examples:int):
         self.df, self.lazy, self.k, self.found = df, lazy, max_examples, []
+
     def add(self, check, column, message, mask=None, severity="error", values=None, **evidence):
+        "Record a finding `validate.<check>` about `column`; `mask` marks the failing rows (their labels and values are kept)."
         if mask is not None:
             pos = np.flatnonzero(np.asarray(mask, dtype=bool))
             evidence["n_failing"] = int(len(pos))
-            evidence["rows"] = [_plain(i) for i in self.df.index[pos[:self.k]]]
+            evidence["rows"] = [plain(i) for i in self.df.index[pos[:self.k]]]
             if "examples" not in evidence:
                 src = self.df[column] if values is None else values
-                evidence["examples"] = [_plain(x) for x in pd.Series(src).iloc[pos[:self.k]]]
+                evidence["examples"] = [plain(x) for x in pd.Series(src).iloc[pos[:self.k]]]
         self.found.append(Finding(f"validate.{check}", column, message, evidence, severity=severity, category="data_dependencies"))
         if severity == "error" and not self.lazy: raise _Stop
 
@@ -266,16 +312,35 @@ def _check_range(col:ColumnSchema, v:pd.Series, ok:np.ndarray, out:_Findings):
                     f"{f'tz-aware ({col.tz})' if col.tz else 'tz-naive'}: "
                     + ("convert it with .dt.tz_convert(None) first" if tz else f"localize it with .dt.tz_localize({col.tz!r}) first"), ok)
             return
-        if lo is not None:
-            low = ok & (v < lo).to_numpy()
-            if low.any(): out.add("range", col.name, f"{int(low.sum())} date(s) before {col.min} (training start less tolerance)",
-                                  low, values=v, min=col.min)
+        if not ok.any(): return
+        w = v if ok.all() else v[ok]
+        vmin, vmax = w.min(), w.max()
+        for bound, side, what in ((col.min, "before", "training start less tolerance"), (col.max, "after", "training end plus horizon")):
+            if bound is None: continue
+            t = pd.Timestamp(bound)
+            if (vmin >= t) if side == "before" else (vmax <= t): continue       # one pass for the extremes; masks only on failure
+            mask = ok & ((v < t) if side == "before" else (v > t)).to_numpy()
+            if mask.any(): out.add("range", col.name, f"{int(mask.sum())} date(s) {side} {bound} ({what})", mask,
+                                   values=v, min=col.min, max=col.max)
         return
-    x = pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    for side, bound, mask in (("below the lowest", col.min, ok & (x < (col.min if col.min is not None else -np.inf))),
-                              ("above the highest", col.max, ok & (x > (col.max if col.max is not None else np.inf)))):
-        if mask.any(): out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
-                               values=v, min=col.min, max=col.max)
+    if not ok.any(): return
+    num = v if pd.api.types.is_numeric_dtype(v.dtype) and not pd.api.types.is_bool_dtype(v.dtype) else pd.to_numeric(v, errors="coerce")
+    x = num.to_numpy(dtype="float64", na_value=np.nan)
+    if not ok.all(): x = np.where(ok, x, np.nan)                 # rows that are null or could not be read take no part
+    lo = -np.inf if col.min is None else col.min
+    hi = np.inf if col.max is None else col.max
+    xmin, xmax = np.nanmin(x), np.nanmax(x)                      # two passes; the masks are built only when a bound is crossed
+    below = (x < lo) if xmin < lo else None
+    above = (x > hi) if xmax > hi else None
+    for side, bound, mask in (("below the lowest", col.min, below), ("above the highest", col.max, above)):
+        if mask is not None: out.add("range", col.name, f"{int(mask.sum())} value(s) {side} allowed {bound:g}", mask,
+                                     values=v, min=col.min, max=col.max)
+    if col.seen_min is not None and col.seen_max is not None and (xmin < col.seen_min or xmax > col.seen_max):
+        beyond = ((x < col.seen_min) & (x >= lo)) | ((x > col.seen_max) & (x <= hi))   # inside the margin, outside what training saw
+        if beyond.any():
+            out.add("beyond_training", col.name, f"{int(beyond.sum())} value(s) outside the range seen in training "
+                    f"[{col.seen_min:g}, {col.seen_max:g}], inside the allowed margin [{lo:g}, {hi:g}]", beyond,
+                    severity="warning", values=v, seen_min=col.seen_min, seen_max=col.seen_max)
 
 def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float=0.05)->pd.Series:
     "Every check of column `s` against `col`; returns `s` as read (`s` itself if it could not be read)."
@@ -290,71 +355,189 @@ def _check_column(col:ColumnSchema, s:pd.Series, out:_Findings, null_slack:float
     ok = ~null & ~unreadable
     if col.kind in ("integer", "float", "datetime"): _check_range(col, v, ok, out)
     if col.categories is not None:
-        unseen = ok & ~v.isin(pd.Index(col.categories)).to_numpy()
+        unseen = ~v.isin(pd.Index(col.categories)).to_numpy()
+        unseen &= ok
         if unseen.any():
-            new = pd.unique(np.asarray(v, dtype=object)[unseen])
+            new = v.iloc[np.flatnonzero(unseen)].unique()            # only the failing rows are taken, in v's own dtype
             out.add("categories", col.name, f"{int(unseen.sum())} value(s) in {len(new)} categor{'y' if len(new) == 1 else 'ies'} "
-                    f"unseen in training: {_preview(new, 5)}", unseen, unseen=[_plain(x) for x in new[:20]])
+                    f"unseen in training: {_preview(new, 5)}", unseen, unseen=[plain(x) for x in new[:20]])
     return v
 
 # %% ../nbs/05_validate.ipynb #315929e2
 _FAILURE_COLUMNS = ["check", "column", "severity", "n_failing", "rows", "examples"]
 
-def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->Report:
-    "A `Report` of `findings` with the `failures` table: check, column, rows failing, first row indices and values."
+class ValidationReport(Report):
+    "The `Report` of `Schema.validate`: `failures` lists every failure as a table, `failing` the columns with an error."
+    @property
+    def failures(self)->pd.DataFrame:
+        "One row per finding: check, column, severity, rows failing, the first row labels and values."
+        return self.tables["failures"]
+
+    @property
+    def failing(self)->list[str]:
+        "The columns with an error, each once, in the order found (a duplicate key names each of its columns)."
+        return list(dict.fromkeys(c for f in self.errors for c in f.evidence.get("columns", [f.subject])))
+
+def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->ValidationReport:
+    "The `ValidationReport` of `findings`, with its `failures` table."
     rows = [{"check": f.check, "column": f.subject, "severity": f.severity, "n_failing": f.evidence.get("n_failing"),
              "rows": _preview(f.evidence.get("rows", []), 5), "examples": _preview(f.evidence.get("examples", []), 5)}
             for f in findings]
     failures = pd.DataFrame(rows, columns=_FAILURE_COLUMNS).astype({"n_failing": "Int64"})
-    return Report(findings, {"failures": failures},
-                  title=f"validation of {name} ({n_rows:,} rows{'' if lazy else ', stopped at the first failure'})")
+    return ValidationReport(findings, {"failures": failures},
+                            title=f"validation of {name} ({n_rows:,} rows{'' if lazy else ', stopped at the first failure'})")
+
+class DataValidationError(ValueError):
+    "Raised by `Schema.validate` with `raise_on_error=True`: `failures` is every failure as a table, `report` the findings."
+    def __init__(self, report:ValidationReport):
+        self.report, self.failures = report, report.tables.get("failures", pd.DataFrame())
+        super().__init__(f"{len(report.errors)} validation check(s) failed:\n" + "\n".join(
+            f"  {f.check} · {f.subject}: {f.message}" + (f" (rows {_preview(f.evidence['rows'], 5)})" if f.evidence.get("rows") else "")
+            for f in report.errors))
 
 # %% ../nbs/05_validate.ipynb #2b004d84
-def _validate(self:Schema,
-              df:pd.DataFrame,              # incoming data, e.g. a day of interactions
-              lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
-              raise_on_error:bool=False,    # raise `DataValidationError` instead of returning a failing report
-              max_examples:int=5,           # row indices and values kept per failure
-              null_slack:float=0.05,        # a column with nulls in training fails when its null rate exceeds training's by more
-             )->Report:
-    "Validate `df` against the schema: every failure when `lazy`, returned as a `Report` or raised as `DataValidationError`."
+def _validate(schema, df, lazy, raise_on_error, max_examples, null_slack)->ValidationReport:
+    "The body of `Schema.validate`."
     __tracebackhide__ = True
     _check_frame(df, "df")
-    present = [c for c in self.columns if c in df.columns]
-    if len(present) < max(1, len(self.columns) / 2):
-        raise ValueError(f"df has only {len(present)} of the {len(self.columns)} columns of schema {self.name!r} "
-                         f"(df: {list(df.columns)}; schema: {self.names}): is this schema for a different table?")
+    present = [c for c in schema.columns if c in df.columns]
+    if len(present) < max(1, len(schema.columns) / 2):
+        raise ValueError(f"df has only {len(present)} of the {len(schema.columns)} columns of schema {schema.name!r} "
+                         f"(df: {list(df.columns)}; schema: {schema.names}): is this schema for a different table?")
     out = _Findings(df, lazy, max_examples)
     try:
-        for c in self.columns.values():
+        for c in schema.columns.values():
             if c.name not in df.columns and c.required:
                 out.add("missing_column", c.name, f"required column missing (df columns: {list(df.columns)})")
         for c in df.columns:
-            if c not in self.columns:
+            if c not in schema.columns:
                 out.add("extra_column", str(c), "column not in the schema, ignored: add it to the schema if it is meant", severity="warning")
-        read = {c: _check_column(self.columns[c], df[c], out, null_slack) for c in present}
-        if self.key and all(k in df.columns for k in self.key):  # on values as read: ISO text and datetimes compare equal
-            dup = pd.DataFrame({k: read[k] for k in self.key}, index=df.index).duplicated(keep="first").to_numpy()
+        read = {c: _check_column(schema.columns[c], df[c], out, null_slack) for c in present}
+        if schema.key and all(k in df.columns for k in schema.key):  # on values as read: ISO text and datetimes compare equal
+            dup = pd.DataFrame({k: read[k] for k in schema.key}, index=df.index).duplicated(keep="first").to_numpy()
             if dup.any():
-                ex = [tuple(map(_plain, r)) for r in df[self.key].iloc[np.flatnonzero(dup)[:max_examples]].itertuples(index=False, name=None)]
-                out.add("duplicates", ", ".join(self.key), f"{int(dup.sum())} row(s) repeat the key of an earlier row", dup, examples=ex)
+                ex = [tuple(map(plain, r)) for r in df[schema.key].iloc[np.flatnonzero(dup)[:max_examples]].itertuples(index=False, name=None)]
+                out.add("duplicates", ", ".join(schema.key), f"{int(dup.sum())} row(s) repeat the key of an earlier row", dup,
+                        examples=ex, columns=list(schema.key))
     except _Stop: pass
-    rep = _validation_report(out.found, len(df), self.name, lazy)
+    rep = _validation_report(out.found, len(df), schema.name, lazy)
     if raise_on_error and not rep.ok: raise DataValidationError(rep)
     return rep
 
-_attach(_validate, "validate")
+# %% ../nbs/05_validate.ipynb #42cc5b23
+@dataclass
+class Schema:
+    "A schema inferred from training data: `columns` with their kinds, nulls, ranges and categories, and a unique `key`."
+    columns:dict[str, ColumnSchema]              # column name -> ColumnSchema, in training order
+    key:list[str] = field(default_factory=list)  # columns whose combination is unique; [] for none
+    name:str = "table"                           # what table the schema describes, for messages
+    n_rows:int = 0                               # number of training rows it was inferred from
+
+    def __post_init__(self):
+        bad = [c for c, cs in self.columns.items() if not isinstance(cs, ColumnSchema)] if isinstance(self.columns, dict) else None
+        if bad is None or bad: raise TypeError(f"columns must be a dict of column name -> ColumnSchema; got {_got(self.columns if bad is None else self.columns[bad[0]])}")
+        missing = [k for k in self.key if k not in self.columns]
+        if missing: raise ValueError(f"key column(s) {missing} are not columns of the schema (columns: {_preview(self.columns, 8)})")
+
+    @property
+    def names(self)->list[str]: return list(self.columns)
+    def __repr__(self): return f"Schema({self.name!r}: {len(self.columns)} columns from {self.n_rows:,} rows, key {self.key})"
+    def __getitem__(self, col:str)->ColumnSchema: return self.columns[col]
+
+    def to_frame(self)->pd.DataFrame:
+        "One row per column: kind, dtype, required, null rate, range, categories, key."
+        return pd.DataFrame([{"column": c.name, "kind": c.kind + (f" ({c.tz})" if c.tz else ""), "dtype": c.dtype,
+                              "required": c.required, "null_rate": c.null_rate, "min": c.min, "max": c.max,
+                              "categories": None if c.categories is None else _preview(c.categories, 8),
+                              "key": c.name in self.key, "id": c.is_id} for c in self.columns.values()])
+
+    def _repr_html_(self)->str:
+        return (f"<p><strong>Schema {self.name!r}</strong>: {len(self.columns)} columns inferred from "
+                f"{self.n_rows:,} rows, key {self.key}</p>" + self.to_frame().to_html(index=False, border=0))
+
+    def to_dict(self)->dict:
+        "The schema as plain JSON-able Python (`Schema.from_dict` reads it back)."
+        return {"mlparity_schema": 1, "name": self.name, "n_rows": self.n_rows, "key": list(self.key),
+                "columns": [c.to_dict() for c in self.columns.values()]}
+
+    @classmethod
+    def from_dict(cls, d:dict, source:str="schema")->Schema:
+        "The schema that `Schema.to_dict` wrote as `d`; every field is checked, and a `SchemaError` names `source` and the field."
+        return _schema_from_dict(cls, d, source)
+
+    def to_json(self, indent:int|None=2)->str:
+        "The schema as JSON text (see `Schema.to_dict`)."
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text:str, source:str="schema JSON")->Schema:
+        "The schema written by `Schema.to_json` as `text`; errors name `source` (e.g. the file) and the field."
+        return cls.from_dict(_parse(text, "JSON", source), source)
+
+    def to_yaml(self)->str:
+        "The schema as YAML text, in column order (see `Schema.to_dict`)."
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text:str, source:str="schema YAML")->Schema:
+        "The schema written by `Schema.to_yaml` as `text` (read with `yaml.safe_load`: no objects, no pickle); errors name `source`."
+        return cls.from_dict(_parse(text, "YAML", source), source)
+
+    def save(self, path:str|Path)->Path:
+        "Write the schema to `path`: YAML for a `.yaml`/`.yml` file, JSON otherwise; returns the path."
+        path = Path(path)
+        path.write_text(self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path:str|Path)->Schema:
+        "Read a schema file (JSON, or YAML for `.yaml`/`.yml`), written by `save` or by hand: every field is checked, errors name the file."
+        path = Path(path)
+        source = f"schema file {str(path)!r}"
+        text = path.read_bytes()
+        return (cls.from_yaml if path.suffix.lower() in (".yaml", ".yml") else cls.from_json)(text, source)
+
+    @classmethod
+    def infer(cls,
+              df:pd.DataFrame,                  # training data
+              key:Sequence[str]=(),             # columns whose combination must be unique, e.g. ("user_id", "product_id", "purchase_date")
+              ids:Sequence[str]|None=None,      # identifier columns (default: the names ending in "_id")
+              optional:Sequence[str]=(),        # columns that incoming data may lack
+              tolerance:float=0.1,              # widen each numeric range by this share of its training span, on each side
+              max_categories:int=50,            # a text column with at most this many distinct values is categorical
+              name:str="table",                 # what the table is, for messages
+              horizon:str|pd.Timedelta|None="365D", # how far past the last training date incoming dates may lie (None: no limit)
+             )->Schema:
+        "Infer a `Schema` from training data `df`: kinds, null rates, ranges widened by `tolerance`, categories, and a unique `key`."
+        return _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon)
+
+    def validate(self,
+                 df:pd.DataFrame,              # incoming data, e.g. a day of interactions
+                 lazy:bool=True,               # gather every failure (False: stop at the first, as the legacy validator did)
+                 raise_on_error:bool=False,    # raise `DataValidationError` instead of returning a failing report
+                 max_examples:int=5,           # row indices and values kept per failure
+                 null_slack:float=0.05,        # a column with nulls in training fails when its null rate exceeds training's by more
+                )->ValidationReport:
+        "Validate `df` against the schema: every failure when `lazy`, returned as a `ValidationReport` or raised as `DataValidationError`."
+        __tracebackhide__ = True
+        return _validate(self, df, lazy, raise_on_error, max_examples, null_slack)
+
+    def compare(self, new:Schema)->CompatibilityReport:
+        "Whether schema `new` can replace this one (see `check_compatibility`)."
+        return check_compatibility(self, new)
 
 # %% ../nbs/05_validate.ipynb #f6b9552c
-def check_compatibility(old:Schema,  # the schema consumers were built against
-                        new:Schema,  # the proposed schema
-                       )->Report:
-    "Whether `new` can replace `old`: additive changes pass, removed columns and changed kinds fail, narrowings warn."
-    for what, s in (("old", old), ("new", new)):
-        if not isinstance(s, Schema):
-            raise TypeError(f"{what} must be a Schema, got {type(s).__name__}; build one with Schema.infer(df)")
+class CompatibilityReport(Report):
+    "The `Report` of `check_compatibility`: `changes` lists every change as a table, `failing` the columns that break consumers."
+    @property
+    def changes(self)->pd.DataFrame:
+        "One row per change: check, column, severity, message."
+        return self.tables["changes"]
+
+def _compat_findings(old:Schema, new:Schema)->list[Finding]:
+    "The findings of `check_compatibility`, column by column."
     fs = []
-    def F(check, col, msg, sev, **ev): fs.append(Finding(f"compat.{check}", col, msg, ev, severity=sev, category="data_dependencies"))
+    def F(check, col, msg, sev, **ev): fs.append(Finding(f"validate.compat.{check}", col, msg, ev, severity=sev, category="data_dependencies"))
     for c, o in old.columns.items():
         if c not in new.columns:
             F("removed_column", c, "column removed: consumers that read it break", "error"); continue
@@ -386,11 +569,16 @@ def check_compatibility(old:Schema,  # the schema consumers were built against
         else: F("added_optional", c, "new optional column: an additive change", "info")
     if list(old.key) != list(new.key):
         F("key", ", ".join(new.key) or "(none)", f"unique key changed from {old.key} to {new.key}", "warning")
+    return fs
+
+def check_compatibility(old:Schema,  # the schema consumers were built against
+                        new:Schema,  # the proposed schema
+                       )->CompatibilityReport:
+    "Whether `new` can replace `old`: additive changes pass, removed columns and changed kinds fail, narrowings warn."
+    for what, s in (("old", old), ("new", new)):
+        if not isinstance(s, Schema):
+            raise TypeError(f"{what} must be a Schema, got {type(s).__name__}; build one with Schema.infer(df)")
+    fs = _compat_findings(old, new)
     changes = pd.DataFrame([{"check": f.check, "column": f.subject, "severity": f.severity, "message": f.message} for f in fs],
                            columns=["check", "column", "severity", "message"])
-    return Report(fs, {"changes": changes}, title=f"compatibility of {new.name!r} with {old.name!r}")
-
-def _compare(self:Schema, new:Schema)->Report:
-    "Whether schema `new` can replace this one (see `check_compatibility`)."
-    return check_compatibility(self, new)
-_attach(_compare, "compare")
+    return CompatibilityReport(fs, {"changes": changes}, title=f"compatibility of {new.name!r} with {old.name!r}")

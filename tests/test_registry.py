@@ -303,3 +303,17 @@ def test_raise_mode_of_the_hook_fails_the_publish_and_commits_nothing(tmp_path, 
     monkeypatch.delenv(FAULT_ENV)
     assert reg.versions("m") == [] and reg.publish("m", ridge(0)) == 1
     assert not list((tmp_path / "objects").rglob(".tmp-*")), "a failed put left its temporary file behind"
+
+
+def test_reports_are_report_subclasses_complete_when_built():
+    from mlparity.core import Report
+    from mlparity.registry import ABReport, ServedVersionsReport
+    fleet = pd.DataFrame({"server": ["a", "b"], "reported_version": [2, 2], "loaded_version": [2, 1]})
+    rep = check_served_versions(fleet)
+    assert type(rep) is ServedVersionsReport and rep.failing == ["b"] and rep.fleet is rep.tables["fleet"]
+    log = pd.DataFrame({"arm": ["control"] * 2 + ["treatment"] * 2, "loaded_version": [1, 1, 2, 2], "outcome": [0, 1, 1, 1]})
+    ab = ab_report(log, {"control": 1, "treatment": 2})
+    assert type(ab) is ABReport and isinstance(ab, Report) and ab.lift == pytest.approx(0.5)
+    assert [f.check for f in ab] == ["registry.ab_lift"] and ab.findings[0].evidence == {"lift": 0.5}
+    assert np.isnan(ABReport([]).lift) and ABReport([], lift=0.25).lift == 0.25
+    assert all(f.check.startswith("registry.") for r in (rep, ab) for f in r)
