@@ -122,6 +122,8 @@ class WindowedFeature:
 def _by_name(features, what)->dict:
     if isinstance(features, WindowedFeature): features = [features]
     if isinstance(features, Mapping): features = list(features.values())
+    if isinstance(features, (str, bytes)) or not isinstance(features, Iterable):
+        raise TypeError(f"{what} must be a WindowedFeature or a list of them, got {type(features).__name__}: declare each window")
     out = {}
     for f in features:
         if not isinstance(f, WindowedFeature):
@@ -137,6 +139,7 @@ def check_windows(training:WindowedFeature|Iterable[WindowedFeature],  # the fea
                  )->Report:
     "Compare the declared windows, aggregations and TTLs of the `training` and `serving` features, by name."
     tr, sv = _by_name(training, "training"), _by_name(serving, "serving")
+    if not tr and not sv: raise ValueError("training and serving declare no features: there is nothing to compare")
     findings, rows = [], []
     for name in list(tr) + [n for n in sv if n not in tr]:
         a, b = tr.get(name), sv.get(name)
@@ -199,19 +202,28 @@ def serving_training_ratio(training_values:pd.DataFrame,  # the feature as train
     j = training_values[key + [value]].merge(serving_values[key + [value]], on=key, suffixes=("_training", "_serving"))
     if j.empty: raise ValueError(f"training_values and serving_values share no {key}: compare the same entities at the same times")
     t, s = j[f"{value}_training"].to_numpy("float64"), j[f"{value}_serving"].to_numpy("float64")
+    no_serving = np.isfinite(t) & ~np.isfinite(s)    # training has a value, serving none: not a ratio, a failure
     ok = np.isfinite(t) & np.isfinite(s) & (t != 0)
-    if not ok.any(): raise ValueError(f"no row has a finite, non-zero training {value}: the ratio is undefined")
+    if not ok.any() and not no_serving.any():
+        raise ValueError(f"no row has a finite, non-zero training {value}: the ratio is undefined")
     r = s[ok] / t[ok]
-    q = np.quantile(r, [0.1, 0.5, 0.9])
-    ev = {"rows": len(j), "compared": int(ok.sum()), "zero_or_missing_training": int((~ok).sum()),
+    q = np.quantile(r, [0.1, 0.5, 0.9]) if ok.any() else np.full(3, np.nan)
+    ev = {"rows": len(j), "compared": int(ok.sum()), "zero_or_missing_training": int((~ok & ~no_serving).sum()),
+          "missing_serving": int(no_serving.sum()),
           "median_ratio": float(q[1]), "q10": float(q[0]), "q90": float(q[2]),
           "ratio_of_means": float(s[ok].sum() / t[ok].sum()) if t[ok].sum() else None, "tol": tol}
-    bad = abs(q[1] - 1) > tol
-    msg = (f"median serving/training ratio of {value!r} is {q[1]:.3g} over {ok.sum()} rows, beyond 1 ± {tol:g}"
+    bad = not ok.any() or abs(q[1] - 1) > tol
+    msg = (f"no row of {value!r} could be compared: serving has no finite value where training has one"
+           if not ok.any() else
+           f"median serving/training ratio of {value!r} is {q[1]:.3g} over {ok.sum()} rows, beyond 1 ± {tol:g}"
            if bad else f"median serving/training ratio of {value!r} is {q[1]:.3g}, within 1 ± {tol:g}")
-    f = Finding("windows.ratio", value, msg, evidence=ev, severity="error" if bad else "info", category="data_dependencies")
+    findings = [Finding("windows.ratio", value, msg, evidence=ev, severity="error" if bad else "info", category="data_dependencies")]
+    if no_serving.any():
+        findings.append(Finding("windows.ratio", value, f"serving has no finite {value!r} for {int(no_serving.sum())} of "
+                                f"{len(j)} rows where training has one: missing served values are not ratios, they are failures",
+                                evidence={"rows": int(no_serving.sum())}, category="data_dependencies"))
     table = pd.DataFrame({"quantile": ["q10", "median", "q90"], "serving / training": np.round(q, 3)})
-    return Report([f], {"ratio": table}, title=f"serving/training ratio of {value}")
+    return Report(findings, {"ratio": table}, title=f"serving/training ratio of {value}")
 
 # %% ../nbs/12_windows.ipynb #8ebd406e
 class FeatureCache:
@@ -221,6 +233,7 @@ class FeatureCache:
                  events:pd.DataFrame,      # the event log serving reads
                 ):
         if not isinstance(feature, WindowedFeature): raise TypeError(f"feature must be a WindowedFeature, got {type(feature).__name__}")
+        need_columns(events, [feature.key, feature.time] + ([feature.value] if feature.value else []), "events")
         self.feature, self.events = feature, events
         self.ttl_ = feature.ttl_seconds or 0.0
         self.store_, self.hits_, self.misses_ = {}, 0, 0

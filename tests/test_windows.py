@@ -235,3 +235,29 @@ def test_cache_takes_timestamps_for_datetime_events():
     assert c.get([1], t0 + pd.Timedelta("40min")).tolist() == [2.0]
     assert c.get([1], t0 + pd.Timedelta("90min")).tolist() == [2.0] and c.hits_ == 1      # 50 min old: cached
     assert c.get([1], t0 + pd.Timedelta("101min")).tolist() == [2.0] and c.misses_ == 2   # 61 min old: recomputed
+
+
+def test_missing_served_values_fail_the_ratio():
+    "A serving path that returns NaN for some users must not pass on the median of the others."
+    t, s = _frames([6, 12, 18, 24], [6, np.nan, 18, np.nan])
+    r = serving_training_ratio(t, s, key="user_id")
+    assert not r.ok and r.findings[0].severity == "info"                 # the ratio of the rest is 1 ...
+    miss = r.errors[0]
+    assert "serving has no finite 'v' for 2 of 4 rows" in miss.message and miss.evidence["rows"] == 2   # ... and 2 are missing
+    r = serving_training_ratio(*_frames([6, 12], [np.nan, np.nan]), key="user_id")
+    assert not r.ok and "no row of 'v' could be compared" in r.errors[0].message
+
+
+def test_check_windows_and_cache_bad_inputs():
+    f = WindowedFeature("a", "count", "6h")
+    cases = [
+        (lambda: check_windows(None, [f]), TypeError, "training must be a WindowedFeature or a list of them, got NoneType"),
+        (lambda: check_windows([f], 3600), TypeError, "serving must be a WindowedFeature or a list of them, got int"),
+        (lambda: check_windows("a", [f]), TypeError, "training must be a WindowedFeature or a list of them, got str"),
+        (lambda: check_windows([], []), ValueError, "declare no features: there is nothing to compare"),
+        (lambda: check_windows([f], [3600]), TypeError, "serving must hold WindowedFeature objects, got int"),
+        (lambda: FeatureCache(f, "events.csv"), TypeError, "events must be a pandas DataFrame, got str"),
+        (lambda: FeatureCache(f, pd.DataFrame({"user": [1], "ts": [0]})), KeyError, "column(s) ['user_id'] missing from events"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc, match=re.escape(msg)): call()
