@@ -301,10 +301,19 @@ class _Column:
     @property
     def _is_float(self)->bool: return isinstance(self.s.dtype, np.dtype) and self.s.dtype.kind == "f"
 
+    @property
+    def _is_int(self)->bool: return pd.api.types.is_integer_dtype(self.s.dtype)
+
+    def _inexact(self, what:str):
+        return ValueError(f"events[{self.s.name!r}] holds integers whose {what} reach 2**53, beyond which float64 (the "
+                          f"type of the result) is not exact: aggregating them would round silently; convert the column "
+                          f"to float yourself if rounding is acceptable (events[{self.s.name!r}].astype(float)), or scale it down")
+
     @cached_property
     def values(self)->np.ndarray:
-        "The sorted values as float64, NaN where missing."
+        "The sorted values as float64, NaN where missing (integers only while float64 holds them exactly)."
         if self._is_float: return self.s.to_numpy()[self.sl.order]
+        if self._is_int and pd.notna(top := self.s.abs().max()) and int(top) >= 2**53: raise self._inexact("values")
         return self.s.to_numpy(dtype="float64", na_value=np.nan)[self.sl.order]
 
     @cached_property
@@ -321,6 +330,8 @@ class _Column:
     def sums(self)->np.ndarray:
         "Running sums that restart at each key (`_segment_cumsum`)."
         v = np.where(self.notnull, self.values, 0.0)
+        if self._is_int and len(v) and np.add.reduceat(np.abs(v), self.sl.seg_starts).max() >= 2**53:
+            raise self._inexact("sums over one key")
         if np.isinf(v).any():
             raise ValueError(f"events[{self.s.name!r}] has infinite values: sum/mean are computed from prefix sums, "
                              f"which cannot hold them; replace or drop them first")

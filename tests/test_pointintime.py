@@ -423,3 +423,23 @@ def test_window_units_are_required_everywhere():
     for call in (as_of_aggregate, as_of_pandas):
         with pytest.raises(TypeError, match="has no unit"): call(ev, lab, window=30, **kw)
         pd.testing.assert_frame_equal(call(ev, lab, window="30D", **kw), call(ev, lab, window=pd.Timedelta(days=30), **kw))
+
+
+def test_integers_beyond_float_precision_are_refused_not_rounded():
+    "Results are float64: an int64 value (or a key's sum) past 2**53 would be rounded silently, so it is an error."
+    ev = pd.DataFrame({"user_id": [1, 1], "ts": pd.to_datetime(["2025-01-01", "2025-01-02"]), "amount": [2**53 + 1, 1]})
+    lab = pd.DataFrame({"user_id": [1], "label_time": pd.to_datetime(["2025-01-03"])})
+    kw = dict(key="user_id", event_time="ts", label_time="label_time")
+    for fn in ("max", "min", "sum", "mean"):
+        with pytest.raises(ValueError, match="beyond which float64"): as_of_aggregate(ev, lab, aggs={"x": ("amount", fn)}, **kw)
+    assert as_of_aggregate(ev, lab, aggs={"n": ("amount", "count"), "u": ("amount", "nunique")}, **kw).iloc[0].tolist() == [2, 2]
+    big = ev.assign(amount=[2**52, 2**52])                     # each value exact, their sum reaches 2**53
+    with pytest.raises(ValueError, match="sums over one key reach 2\\*\\*53"): as_of_aggregate(big, lab, aggs={"s": ("amount", "sum")}, **kw)
+    assert as_of_aggregate(big, lab, aggs={"m": ("amount", "max")}, **kw)["m"].tolist() == [2.0**52]
+    two_keys = pd.concat([big.iloc[:1], big.iloc[1:].assign(user_id=2)])   # 2**52 each, on two keys: exact
+    got = as_of_aggregate(two_keys, lab, aggs={"s": ("amount", "sum")}, **kw)
+    assert got["s"].tolist() == [2.0**52]
+    na = ev.assign(amount=pd.array([pd.NA, pd.NA], dtype="Int64"))   # nothing present: NaN, not an error
+    assert as_of_aggregate(na, lab, aggs={"s": ("amount", "sum"), "m": ("amount", "max")}, **kw).isna().all().all()
+    ok = ev.assign(amount=ev["amount"].astype(float))          # converted by the user: rounding accepted
+    assert as_of_aggregate(ok, lab, aggs={"s": ("amount", "max")}, **kw)["s"].tolist() == [float(2**53)]
