@@ -254,3 +254,31 @@ def test_empty_and_nullable_inputs_give_empty_or_defined_answers():
     assert b.transform(pd.Series([], dtype="float64")).tolist() == []
     assert b.transform(pd.Series([18, pd.NA, 36], dtype="Int64")).tolist() == [0, -1, 2]
     assert b.transform(pd.Series([18.0, None], dtype="Float64")).tolist() == [0, -1]
+
+
+def _hostile():
+    b = Binner(AGE_EDGES)
+    return [
+        ("offline not callable", lambda: check_binning("pd.cut", float, AGE_EDGES), TypeError, "must be callables"),
+        ("online not callable", lambda: check_binning(offline, 18, AGE_EDGES), TypeError, "must be callables"),
+        ("edges a string", lambda: check_binning(offline, float, "0,18,35"), ValueError, "1-D list of numbers"),
+        ("edges unsorted", lambda: check_binning(offline, float, [0, 35, 18]), ValueError, "edges must increase"),
+        ("values text", lambda: check_binning(offline, float, AGE_EDGES, values=["eighteen"]), ValueError, "values must be numbers"),
+        ("values empty", lambda: check_binning(offline, float, AGE_EDGES, values=[]), ValueError, "values is empty"),
+        ("offline answers too few", lambda: check_binning(lambda s: s[:3], float, AGE_EDGES), ValueError, "returned 3 answers for 26 inputs"),
+        ("Binner edges None", lambda: Binner(None), ValueError, "1-D list of numbers"),
+        ("Binner edges with NaN", lambda: Binner([0, float("nan")]), ValueError, "edges[1] is NaN"),
+        ("Binner right as text", lambda: Binner(AGE_EDGES, right="left"), ValueError, "right must be True or False"),
+        ("transform of text", lambda: b.transform(["18"]), TypeError, "value at position 0 is '18' (str)"),
+        ("transform of a table", lambda: b.transform([[18, 35]]), TypeError, "values must be one-dimensional"),
+        ("transform_one of a list", lambda: b.transform_one([18]), TypeError, "takes one value"),
+        ("transform_one of text", lambda: b.transform_one("18"), TypeError, "bins are defined for numbers only"),
+        ("from_dict of a list", lambda: Binner.from_dict(AGE_EDGES), ValueError, "a Binner config is a dict with 'edges'"),
+        ("from_dict with a typo", lambda: Binner.from_dict({"edges": AGE_EDGES, "rigth": True}), ValueError, "unknown Binner config keys ['rigth']"),
+    ]
+
+
+@pytest.mark.parametrize("name,call,exc,msg", _hostile(), ids=[c[0] for c in _hostile()])
+def test_hostile_inputs(name, call, exc, msg):
+    with pytest.raises(exc) as e: call()
+    assert msg in str(e.value), str(e.value)

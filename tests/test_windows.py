@@ -261,3 +261,12 @@ def test_check_windows_and_cache_bad_inputs():
     ]
     for call, exc, msg in cases:
         with pytest.raises(exc, match=re.escape(msg)): call()
+
+
+def test_empty_inputs_give_empty_or_zero_answers():
+    ev = pd.DataFrame({"user_id": [1], "ts": [10], "amount": [2.0]})
+    at = pd.DataFrame({"user_id": [1], "ts": [20]})
+    assert WindowedFeature("n", "count", "1h").compute(ev.iloc[:0], at).tolist() == [0.0]
+    assert np.isnan(WindowedFeature("m", "mean", "1h", value="amount").compute(ev.iloc[:0], at)).all()
+    assert WindowedFeature("s", "sum", "1h", value="amount").compute(ev.iloc[:0], at).tolist() == [0.0]
+    assert WindowedFeature("n", "count", "1h").compute(ev, at.iloc[:0]).tolist() == []
