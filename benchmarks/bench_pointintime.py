@@ -5,7 +5,8 @@
     python benchmarks/bench_pointintime.py --scale 1    # the full size: 10M events, 100k keys, 1M labels
 
 Both paths compute count + sum of `amount` per label over all history and over a trailing 30-day window, with
-`closed="left"` (events strictly before the label time). Two pandas paths, both ending in `merge_asof(..., by=key)`
+the default `closed="left"`, pandas' `[t - window, t)`: events strictly before the label time, from the window's
+start on. Two pandas paths, both ending in `merge_asof(..., by=key)`
 at the label time (and at the label time minus the window, subtracting): the one the issue describes (sort events
 by key and time, per-key cumulative count and sum, then sort by time as `merge_asof` requires) and a leaner one
 (sort by time only; `groupby().cumcount()/cumsum()` follow that order within each key). The results of all paths
@@ -61,7 +62,7 @@ def _merge(ev, labels, window):
     m = at(lab["label_time"], False)
     n, s = m["n"].fillna(0).to_numpy(), m["s"].to_numpy()
     if window is not None:
-        m0 = at(lab["label_time"] - window, True)
+        m0 = at(lab["label_time"] - window, False)     # totals strictly before the window's start: [t - w, t) stays
         n = n - m0["n"].fillna(0).to_numpy(); s = s - m0["s"].fillna(0).to_numpy()
     s = np.where(n > 0, s, np.nan)
     out = pd.DataFrame({"n_purchases": n.astype(np.int64), "spend": s}, index=m["row"].to_numpy()).sort_index()

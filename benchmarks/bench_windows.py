@@ -8,7 +8,8 @@ measured in the same run: the legacy approach of masking the event log once per 
 import argparse, time
 import numpy as np
 import pandas as pd
-from mlparity.windows import poisson_events, WindowedFeature
+from mlparity.windows import WindowedFeature
+from mlparity.simulate import poisson_events
 from _timing import best_of
 
 

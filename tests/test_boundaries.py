@@ -152,9 +152,11 @@ def test_batch_exception_is_localised():
 
 def test_both_raising_is_agreement():
     def boom(x): raise ValueError("no")
+    # both paths raise on every input: they agree, but nothing was compared, so it is not a pass
     rep = check_binning(lambda s: [boom(v) for v in s], boom, AGE_EDGES)
-    assert rep.ok and len(rep.tables["disagreements"]) == 0
-    info = [f for f in rep.findings if "both paths raise" in f.message]
+    assert not rep.ok and len(rep.tables["disagreements"]) == 0
+    assert "nothing was compared" in rep.errors[0].message and rep.errors[0].evidence["compared"] == 0
+    info = [f for f in rep.findings if f.message.startswith("both paths raise on 26")]
     assert len(info) == 1 and info[0].severity == "info" and len(info[0].evidence["values"]) == 26
     assert info[0].evidence["first_online"] == "raised ValueError: no"
     only_nan = check_binning(lambda s: [boom(v) if np.isnan(v) else 0 for v in s],
@@ -214,6 +216,14 @@ def test_bad_values_and_configs():
     with pytest.raises(TypeError, match="must be callables"): check_binning(offline, None, AGE_EDGES)
     with pytest.raises(ValueError, match="returned 1 answers for 26 inputs"): check_binning(lambda s: [0], float, AGE_EDGES)
     with pytest.raises(ValueError, match="values must be numbers"): check_binning(offline, float, AGE_EDGES, values=["x"])
+    with pytest.raises(ValueError, match="values is empty: there is nothing to compare"): check_binning(offline, float, AGE_EDGES, values=[])
+    with pytest.raises(TypeError, match="values must be one-dimensional"): b.transform(np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="values must be one-dimensional"): b.codes(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    with pytest.raises(TypeError, match=r"value at position 0 is \(1\+2j\) \(complex\)"): b.transform_one(1 + 2j)
+    with pytest.raises(TypeError, match=r"value at position 0 is .*Timestamp"): b.transform([pd.Timestamp("2025-01-01")])
+    with pytest.raises(ValueError, match="right must be True or False"): Binner.from_dict({"edges": AGE_EDGES, "right": "no"})
+    with pytest.raises(ValueError, match="one label per bin"): Binner.from_dict({"edges": AGE_EDGES, "labels": "abcd"})
+    with pytest.raises(ValueError, match="1-D list of numbers"): Binner.from_dict({"edges": "0,18,35"})
 
 
 def test_missing_inputs_have_a_defined_answer():
@@ -225,3 +235,50 @@ def test_missing_inputs_have_a_defined_answer():
     assert out.tolist() == [0, -1, 2] and out.index.tolist() == [10, 11, 12] and out.name == "age"
     assert named.transform(pd.Series([np.nan, 20.0])).tolist() == [None, "b"]
     assert b.transform(pd.Series([1.0, None], dtype=object)).tolist() == [0, -1]
+
+
+def test_binner_methods_live_in_the_class():
+    "to_dict, from_dict, __eq__ and __repr__ are written in the class body (one way to put methods on a class)."
+    for name in ("to_dict", "from_dict", "__eq__", "__repr__"):
+        assert name in Binner.__dict__, name
+        assert getattr(Binner, name).__qualname__.startswith("Binner."), name
+    assert Binner.__hash__ is None
+    b = Binner(AGE_EDGES, labels=list("abcd"))
+    assert repr(b) == "Binner(edges=[0.0, 18.0, 35.0, 50.0, 100.0], right=True, labels=['a', 'b', 'c', 'd'])"
+    assert b == Binner.from_dict(b.to_dict()) and b != Binner(AGE_EDGES)
+
+
+def test_empty_and_nullable_inputs_give_empty_or_defined_answers():
+    b = Binner(AGE_EDGES)
+    assert b.codes([]).tolist() == [] and b.one_hot([]).shape == (0, 4)
+    assert b.transform(pd.Series([], dtype="float64")).tolist() == []
+    assert b.transform(pd.Series([18, pd.NA, 36], dtype="Int64")).tolist() == [0, -1, 2]
+    assert b.transform(pd.Series([18.0, None], dtype="Float64")).tolist() == [0, -1]
+
+
+def _hostile():
+    b = Binner(AGE_EDGES)
+    return [
+        ("offline not callable", lambda: check_binning("pd.cut", float, AGE_EDGES), TypeError, "must be callables"),
+        ("online not callable", lambda: check_binning(offline, 18, AGE_EDGES), TypeError, "must be callables"),
+        ("edges a string", lambda: check_binning(offline, float, "0,18,35"), ValueError, "1-D list of numbers"),
+        ("edges unsorted", lambda: check_binning(offline, float, [0, 35, 18]), ValueError, "edges must increase"),
+        ("values text", lambda: check_binning(offline, float, AGE_EDGES, values=["eighteen"]), ValueError, "values must be numbers"),
+        ("values empty", lambda: check_binning(offline, float, AGE_EDGES, values=[]), ValueError, "values is empty"),
+        ("offline answers too few", lambda: check_binning(lambda s: s[:3], float, AGE_EDGES), ValueError, "returned 3 answers for 26 inputs"),
+        ("Binner edges None", lambda: Binner(None), ValueError, "1-D list of numbers"),
+        ("Binner edges with NaN", lambda: Binner([0, float("nan")]), ValueError, "edges[1] is NaN"),
+        ("Binner right as text", lambda: Binner(AGE_EDGES, right="left"), ValueError, "right must be True or False"),
+        ("transform of text", lambda: b.transform(["18"]), TypeError, "value at position 0 is '18' (str)"),
+        ("transform of a table", lambda: b.transform([[18, 35]]), TypeError, "values must be one-dimensional"),
+        ("transform_one of a list", lambda: b.transform_one([18]), TypeError, "takes one value"),
+        ("transform_one of text", lambda: b.transform_one("18"), TypeError, "bins are defined for numbers only"),
+        ("from_dict of a list", lambda: Binner.from_dict(AGE_EDGES), ValueError, "a Binner config is a dict with 'edges'"),
+        ("from_dict with a typo", lambda: Binner.from_dict({"edges": AGE_EDGES, "rigth": True}), ValueError, "unknown Binner config keys ['rigth']"),
+    ]
+
+
+@pytest.mark.parametrize("name,call,exc,msg", _hostile(), ids=[c[0] for c in _hostile()])
+def test_hostile_inputs(name, call, exc, msg):
+    with pytest.raises(exc) as e: call()
+    assert msg in str(e.value), str(e.value)

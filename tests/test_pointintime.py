@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from mlparity.pointintime import (as_of_aggregate, find_future_leakage, LeakageReport, AGGREGATIONS,
-                                  _argsort_composite)
+from mlparity.pointintime import as_of_aggregate, find_future_leakage, LeakageReport, AGGREGATIONS
+from mlparity._asof import _argsort_composite
 
 T0 = pd.Timestamp("2025-01-01")
 ALL_AGGS = {f"{fn}_amount": ("amount", fn) for fn in AGGREGATIONS}
@@ -22,8 +22,12 @@ def brute(events, labels, key, event_time, label_time, aggs, window=None, closed
         t = lab[label_time]
         m = np.ones(len(events), bool)
         for k in keys: m &= (events[k] == lab[k]).to_numpy(dtype=bool, na_value=False)
-        m &= ((events[event_time] < t) if closed == "left" else (events[event_time] <= t)).to_numpy()
-        if window is not None: m &= (events[event_time] > t - pd.Timedelta(window)).to_numpy()
+        # pandas' meanings: "right" (t-w, t], "left" [t-w, t), "both" [t-w, t], "neither" (t-w, t)
+        end_in, start_in = closed in ("right", "both"), closed in ("left", "both")
+        m &= ((events[event_time] <= t) if end_in else (events[event_time] < t)).to_numpy()
+        if window is not None:
+            start = t - pd.Timedelta(window)
+            m &= ((events[event_time] >= start) if start_in else (events[event_time] > start)).to_numpy()
         sub = events[m]
         r = {}
         for name, (col, fn) in aggs.items():
@@ -57,14 +61,15 @@ def check(ev, lab, key="user_id", aggs=ALL_AGGS, **kw):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_ev=st.integers(0, 40), n_lab=st.integers(0, 12),
-       window=st.sampled_from([None, "1D", "3D", pd.Timedelta(hours=36)]), closed=st.sampled_from(["left", "both"]))
+       window=st.sampled_from([None, "1D", "3D", pd.Timedelta(hours=36)]),
+       closed=st.sampled_from(["left", "right", "both", "neither"]))
 def test_matches_brute_force(seed, n_ev, n_lab, window, closed):
     ev, lab = random_case(np.random.default_rng(seed), n_ev, n_lab)
     check(ev, lab, window=window, closed=closed)
 
 
 @pytest.mark.parametrize("window", [None, "2D"])
-@pytest.mark.parametrize("closed", ["left", "both"])
+@pytest.mark.parametrize("closed", ["left", "right", "both", "neither"])
 def test_many_labels_per_key_and_unsorted_events(window, closed):
     rng = np.random.default_rng(1)
     ev, lab = random_case(rng, 300, 60, n_keys=4)
@@ -94,8 +99,33 @@ def test_ties_at_the_label_instant():
     kw = dict(key="user_id", event_time="ts", label_time="label_time", aggs={"n": ("amount", "count")})
     assert as_of_aggregate(ev, lab, **kw)["n"].tolist() == [1]
     assert as_of_aggregate(ev, lab, closed="both", **kw)["n"].tolist() == [3]
-    # the window's start is open: an event exactly `window` before the label is out
-    assert as_of_aggregate(ev, lab, closed="both", window="1D", **kw)["n"].tolist() == [2]
+    assert as_of_aggregate(ev, lab, closed="right", **kw)["n"].tolist() == [3]
+    assert as_of_aggregate(ev, lab, closed="neither", **kw)["n"].tolist() == [1]
+    # pandas' meanings at the window's start: an event exactly `window` before the label is in for "left" and
+    # "both" ([t-w, ...), out for "right" and "neither" ((t-w, ...)
+    assert as_of_aggregate(ev, lab, closed="both", window="1D", **kw)["n"].tolist() == [3]
+    assert as_of_aggregate(ev, lab, closed="right", window="1D", **kw)["n"].tolist() == [2]
+    assert as_of_aggregate(ev, lab, closed="left", window="1D", **kw)["n"].tolist() == [1]
+    assert as_of_aggregate(ev, lab, closed="neither", window="1D", **kw)["n"].tolist() == [0]
+    assert as_of_aggregate(ev, lab, window="1D", **kw)["n"].tolist() == [1]          # the default is "left"
+
+
+@pytest.mark.parametrize("closed", ["left", "right", "both", "neither"])
+@pytest.mark.parametrize("window", ["2D", "36h", "1D"])
+def test_closed_matches_pandas_rolling(closed, window):
+    "At each event's own time, with the event's own row as the label, the counts and sums are pandas' `rolling`."
+    rng = np.random.default_rng(21)
+    n = 200
+    ev = pd.DataFrame({"user_id": 0, "ts": T0 + pd.to_timedelta(np.sort(rng.integers(0, 40, n)) * 12, unit="h"),
+                       "amount": rng.integers(0, 9, n).astype(float)})
+    lab = ev[["user_id"]].assign(label_time=ev["ts"])
+    got = as_of_aggregate(ev, lab, key="user_id", event_time="ts", label_time="label_time", window=window, closed=closed,
+                          aggs={"n": ("amount", "count"), "s": ("amount", "sum")})
+    roll = ev.set_index("ts")["amount"].rolling(window, closed=closed)
+    # pandas evaluates a row's window with the rows up to it, ties after it excluded: compare at the last row of each time
+    last = ~ev["ts"].duplicated(keep="last").to_numpy()
+    np.testing.assert_array_equal(got["n"].to_numpy()[last], roll.count().fillna(0).to_numpy()[last])
+    np.testing.assert_allclose(got["s"].to_numpy()[last], roll.sum().to_numpy()[last])   # NaN for an empty window, as ours
 
 
 def test_multi_column_and_string_keys():
@@ -219,10 +249,26 @@ def _bad_cases():
         ("naive events, aware labels", (ev, lab.assign(label_time=lab["label_time"].dt.tz_localize("UTC"))), kw, TypeError, "tz-aware"),
         ("negative window", (ev, lab), {**kw, "window": "-1D"}, ValueError, "positive"),
         ("window not a duration", (ev, lab), {**kw, "window": "soon"}, TypeError, "Timedelta"),
-        ("bad closed", (ev, lab), {**kw, "closed": "right"}, ValueError, "closed"),
+        ("bad closed", (ev, lab), {**kw, "closed": "open"}, ValueError, "closed must be one of 'right' (t-window, t], 'left' [t-window, t)"),
+        ("closed not a string", (ev, lab), {**kw, "closed": None}, ValueError, "as in pandas' rolling"),
+        ("window a bare int", (ev, lab), {**kw, "window": 3}, TypeError, "window=3 has no unit (pandas would read it as 3 nanoseconds)"),
+        ("window a bare float", (ev, lab), {**kw, "window": 2.5}, TypeError, "window=2.5 has no unit"),
+        ("window a numpy int", (ev, lab), {**kw, "window": np.int64(7)}, TypeError, "has no unit"),
+        ("window a number in a string", (ev, lab), {**kw, "window": "30"}, TypeError, "window='30' has no unit"),
+        ("window a bool", (ev, lab), {**kw, "window": True}, TypeError, "has no unit"),
+        ("window a unitless numpy timedelta", (ev, lab), {**kw, "window": np.timedelta64(3)}, TypeError, "without a unit"),
+        ("window a bare int with kind of a unit", (ev, lab), {**kw, "window": np.uint8(3)}, TypeError, "has no unit"),
+        ("window in months", (ev, lab), {**kw, "window": "1M"}, TypeError, "window must be a duration"),
+        ("window zero", (ev, lab), {**kw, "window": "0s"}, ValueError, "window must be a positive duration"),
+        ("window NaT", (ev, lab), {**kw, "window": "nan"}, ValueError, "positive duration"),
+        ("window a date", (ev, lab), {**kw, "window": pd.Timestamp("2025-01-01")}, TypeError, "window must be a duration"),
+        ("aggregation not a string", (ev, lab), {**kw, "aggs": {"s": ("amount", ["sum"])}}, ValueError, "unknown aggregation"),
+        ("empty key list", (ev, lab), {**kw, "key": []}, ValueError, "`key` is empty"),
+        ("key named twice", (ev, lab), {**kw, "key": ["user_id", "user_id"]}, ValueError, "names a column twice"),
+        ("labels not a frame", (ev, lab["label_time"]), kw, TypeError, "labels must be a pandas DataFrame"),
         ("key types differ", (ev, lab.assign(user_id=lab["user_id"].astype(str))), kw, TypeError, "cast one side"),
         ("infinite amounts", (inf, lab), {**kw, "aggs": {"s": ("amount", "sum")}}, ValueError, "infinite"),
-        ("not a frame", (ev.to_dict(), lab), kw, TypeError, "DataFrame"),
+        ("not a frame", (ev.to_dict(), lab), kw, TypeError, "events must be a pandas DataFrame"),
     ]
 
 
@@ -248,7 +294,8 @@ def leaky_total(events, labels):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), window=st.sampled_from([None, "2D"]), closed=st.sampled_from(["left", "both"]),
+@given(seed=st.integers(0, 2**32 - 1), window=st.sampled_from([None, "2D"]),
+       closed=st.sampled_from(["left", "right", "both", "neither"]),
        max_rounds=st.sampled_from([1, 2, 8]))
 def test_point_in_time_features_never_move(seed, window, closed, max_rounds):
     "Several labels per key at different times: perturbing only what lies after each round's cutoff never moves an as-of feature."
@@ -271,7 +318,9 @@ def test_leaky_feature_is_flagged_and_as_of_passes():
     ev, lab = random_case(np.random.default_rng(12), 200, 40, n_keys=4)
     both = lambda e, l: pd.concat([as_of_features()(e, l), leaky_total(e, l)], axis=1)
     rep = find_future_leakage(both, ev, lab, key="user_id", event_time="ts", label_time="label_time")
-    assert isinstance(rep, LeakageReport) and not rep.ok and rep.leaky == ["total"], str(rep)
+    assert isinstance(rep, LeakageReport) and not rep.ok and rep.failing == ["total"], str(rep)
+    assert rep.leaky == rep.failing                                     # the domain word is an alias
+    assert all(f.check.startswith("pointintime.") for f in rep)
     t = rep.tables["labels moved per perturbation"].set_index("feature")
     assert t.loc["total", "labels_moved"] > 0 and t.loc["n", "labels_moved"] == 0
     json.loads(rep.to_json())                                           # evidence is JSON-able
@@ -333,3 +382,64 @@ def test_leakage_bad_inputs_and_empty_cases():
     assert rep.ok and len(rep.warnings) == 1
     rep = find_future_leakage(leaky_total, ev, lab.assign(label_time=pd.Timestamp("2030-01-01")), **kw)
     assert rep.ok and "no event lies after" in rep.warnings[0].message
+
+
+def _leakage_bad_cases():
+    ev, lab = random_case(np.random.default_rng(18), 40, 8)
+    kw = dict(key="user_id", event_time="ts", label_time="label_time")
+    return [
+        ("feature_fn not callable", ("total", ev, lab), kw, TypeError, "feature_fn must be a function"),
+        ("events not a frame", (leaky_total, ev.to_numpy(), lab), kw, TypeError, "events must be a pandas DataFrame"),
+        ("missing event time", (leaky_total, ev.drop(columns="ts"), lab), kw, KeyError, "['ts'] missing from events"),
+        ("missing key in labels", (leaky_total, ev, lab.drop(columns="user_id")), kw, KeyError, "['user_id'] missing from labels"),
+        ("perturbations a string", (leaky_total, ev, lab), {**kw, "perturbations": "drop"}, ValueError, "non-empty list"),
+        ("perturbations None", (leaky_total, ev, lab), {**kw, "perturbations": None}, ValueError, "non-empty list"),
+        ("max_rounds a bool", (leaky_total, ev, lab), {**kw, "max_rounds": True}, ValueError, "max_rounds must be a positive integer"),
+        ("max_rounds a float", (leaky_total, ev, lab), {**kw, "max_rounds": 2.0}, ValueError, "max_rounds must be a positive integer"),
+        ("shift a bare number", (leaky_total, ev, lab), {**kw, "shift": 30}, TypeError, "shift=30 has no unit"),
+        ("shift negative", (leaky_total, ev, lab), {**kw, "shift": "-1D"}, ValueError, "shift must be a positive duration"),
+        ("shift not a duration", (leaky_total, ev, lab), {**kw, "shift": "later"}, TypeError, "shift must be a duration"),
+        ("times as strings", (leaky_total, ev.assign(ts=ev["ts"].astype(str)), lab), kw, TypeError, "pd.to_datetime"),
+        ("NaT in labels", (leaky_total, ev, lab.assign(label_time=pd.NaT).astype({"label_time": "datetime64[us]"})), kw,
+         ValueError, "missing time(s) (NaT)"),
+        ("key types differ", (leaky_total, ev, lab.assign(user_id=lab["user_id"].astype(str))), kw, TypeError, "cast one side"),
+        ("empty key", (leaky_total, ev, lab), {**kw, "key": []}, ValueError, "`key` is empty"),
+        ("features missing a column after a perturbation",
+         (lambda e, l: pd.DataFrame({f"n{len(e)}": 0}, index=l.index), ev, lab), kw, ValueError, "returned no column"),
+    ]
+
+
+@pytest.mark.parametrize("name,args,kw,exc,msg", _leakage_bad_cases(), ids=[c[0] for c in _leakage_bad_cases()])
+def test_leakage_bad_input(name, args, kw, exc, msg):
+    with pytest.raises(exc) as e: find_future_leakage(*args, **kw)
+    assert msg in str(e.value), str(e.value)
+
+
+def test_window_units_are_required_everywhere():
+    "The Dask path checks its arguments with the same kernel, so a bare-number window is refused there too."
+    ev, lab = random_case(np.random.default_rng(19), 20, 5)
+    kw = dict(key="user_id", event_time="ts", label_time="label_time", aggs={"n": ("amount", "count")})
+    from mlparity._asof import as_of_pandas
+    for call in (as_of_aggregate, as_of_pandas):
+        with pytest.raises(TypeError, match="has no unit"): call(ev, lab, window=30, **kw)
+        pd.testing.assert_frame_equal(call(ev, lab, window="30D", **kw), call(ev, lab, window=pd.Timedelta(days=30), **kw))
+
+
+def test_integers_beyond_float_precision_are_refused_not_rounded():
+    "Results are float64: an int64 value (or a key's sum) past 2**53 would be rounded silently, so it is an error."
+    ev = pd.DataFrame({"user_id": [1, 1], "ts": pd.to_datetime(["2025-01-01", "2025-01-02"]), "amount": [2**53 + 1, 1]})
+    lab = pd.DataFrame({"user_id": [1], "label_time": pd.to_datetime(["2025-01-03"])})
+    kw = dict(key="user_id", event_time="ts", label_time="label_time")
+    for fn in ("max", "min", "sum", "mean"):
+        with pytest.raises(ValueError, match="beyond which float64"): as_of_aggregate(ev, lab, aggs={"x": ("amount", fn)}, **kw)
+    assert as_of_aggregate(ev, lab, aggs={"n": ("amount", "count"), "u": ("amount", "nunique")}, **kw).iloc[0].tolist() == [2, 2]
+    big = ev.assign(amount=[2**52, 2**52])                     # each value exact, their sum reaches 2**53
+    with pytest.raises(ValueError, match="sums over one key reach 2\\*\\*53"): as_of_aggregate(big, lab, aggs={"s": ("amount", "sum")}, **kw)
+    assert as_of_aggregate(big, lab, aggs={"m": ("amount", "max")}, **kw)["m"].tolist() == [2.0**52]
+    two_keys = pd.concat([big.iloc[:1], big.iloc[1:].assign(user_id=2)])   # 2**52 each, on two keys: exact
+    got = as_of_aggregate(two_keys, lab, aggs={"s": ("amount", "sum")}, **kw)
+    assert got["s"].tolist() == [2.0**52]
+    na = ev.assign(amount=pd.array([pd.NA, pd.NA], dtype="Int64"))   # nothing present: NaN, not an error
+    assert as_of_aggregate(na, lab, aggs={"s": ("amount", "sum"), "m": ("amount", "max")}, **kw).isna().all().all()
+    ok = ev.assign(amount=ev["amount"].astype(float))          # converted by the user: rounding accepted
+    assert as_of_aggregate(ok, lab, aggs={"s": ("amount", "max")}, **kw)["s"].tolist() == [float(2**53)]

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mlparity.windows import (poisson_events, WindowedFeature, FeatureCache, check_windows, serving_training_ratio)
+from mlparity.windows import WindowedFeature, FeatureCache, check_windows, serving_training_ratio
+from mlparity.simulate import poisson_events
 
 
 def brute(events, at, feature):
@@ -69,6 +70,10 @@ BAD_FEATURES = [
     (dict(name="x", agg="count", window=None), TypeError, "window of feature 'x' must be a number"),
     (dict(name="x", agg="count", window=60, ttl=-1), ValueError, "ttl of feature 'x' must be non-negative"),
     (dict(name="x", agg="count", window=60, ttl="1 fortnight"), ValueError, "unknown unit 'fortnight'"),
+    (dict(name="x", agg="count", window=float("nan")), ValueError, "window of feature 'x' must be finite"),
+    (dict(name="x", agg="count", window=True), TypeError, "window of feature 'x' must be a number of s or a string like '6h'"),
+    (dict(name="x", agg="count", window=[60]), TypeError, "window of feature 'x' must be a number"),
+    (dict(name="x", agg="count", window="60", ttl="2 parsecs"), ValueError, "unknown unit 'parsecs' in ttl of feature 'x'"),
 ]
 
 @pytest.mark.parametrize("kw,exc,msg", BAD_FEATURES)
@@ -87,7 +92,14 @@ def test_bad_compute_inputs():
         (lambda: f.compute(ev.assign(ts=["noon"]), at), TypeError, "events.ts must hold numbers"),
         (lambda: f.compute(ev.assign(ts=[np.nan]), at), ValueError, "events.ts has missing or infinite times"),
         (lambda: f.compute(ev, at.assign(ts=[pd.NaT]).astype({"ts": "datetime64[ns]"})), ValueError, "at.ts has missing times"),
-        (lambda: f.compute(ev.to_dict(), at), TypeError, "events must be a DataFrame"),
+        (lambda: f.compute(ev.to_dict(), at), TypeError, "events must be a pandas DataFrame"),
+        (lambda: f.compute(ev, at.assign(ts=pd.Timestamp("2025-01-01"))), TypeError,
+         "events.ts holds numbers but at.ts holds datetimes: a request time must be in the units of the events"),
+        (lambda: f.compute(ev.assign(ts=pd.Timestamp("2025-01-01")), at), TypeError, "events.ts holds datetimes but at.ts holds numbers"),
+        (lambda: f.compute(ev.assign(ts=pd.Timestamp("2025-01-01", tz="UTC")), at.assign(ts=pd.Timestamp("2025-01-02"))),
+         TypeError, "mix tz-aware and tz-naive datetimes"),
+        (lambda: f.compute(ev.assign(amount=[np.inf]), at), ValueError, "events.amount has infinite values"),
+        (lambda: f.compute(ev.assign(ts=[True]), at), TypeError, "events.ts must hold numbers (seconds) or datetimes"),
     ]
     for call, exc, msg in cases:
         with pytest.raises(exc, match=re.escape(msg)): call()
@@ -154,9 +166,12 @@ def test_ratio_bad_inputs():
         (lambda: serving_training_ratio(t, s.assign(user_id=[5, 6]), key="user_id"), ValueError, "share no ['user_id']"),
         (lambda: serving_training_ratio(t.assign(v=0.0), s, key="user_id"), ValueError, "no row has a finite, non-zero"),
         (lambda: serving_training_ratio(pd.concat([t, t]), s, key="user_id"), ValueError, "training_values has 2 duplicate"),
-        (lambda: serving_training_ratio(t, s, key=[]), ValueError, "key must name at least one column"),
+        (lambda: serving_training_ratio(t, s, key=[]), ValueError, "`key` is empty"),
+        (lambda: serving_training_ratio(t, s, key=["user_id", "user_id"]), ValueError, "names a column twice"),
+        (lambda: serving_training_ratio(t, s, key="user_id", tol=True), ValueError, "tol must be a non-negative number"),
+        (lambda: serving_training_ratio(t, s, key="user_id", tol=float("nan")), ValueError, "tol must be a non-negative number"),
         (lambda: serving_training_ratio(t, s, key="user_id", tol=-1), ValueError, "tol must be a non-negative number"),
-        (lambda: serving_training_ratio(t.values, s, key="user_id"), TypeError, "training_values must be a DataFrame"),
+        (lambda: serving_training_ratio(t.values, s, key="user_id"), TypeError, "training_values must be a pandas DataFrame"),
     ]
     for call, exc, msg in cases:
         with pytest.raises(exc, match=re.escape(msg)): call()
@@ -179,3 +194,79 @@ def test_legacy_windows_give_a_sixth_and_the_fix_gives_one():
     r = serving_training_ratio(six.batch(ev, at), one.batch(ev, at), key=["user_id", "ts"])
     assert not r.ok and 0.1 < r.findings[0].evidence["ratio_of_means"] < 0.23
     assert serving_training_ratio(six.batch(ev, at), six.batch(ev, at), key=["user_id", "ts"]).ok
+
+
+def test_a_bare_number_is_seconds_whatever_the_time_unit():
+    "Windows and TTLs given as numbers are seconds (documented); with datetime events the same feature counts the same."
+    assert WindowedFeature("n", "count", 3600).window_seconds == WindowedFeature("n", "count", "1h").window_seconds == 3600.0
+    assert WindowedFeature("n", "count", "60", ttl=30).ttl_seconds == 30.0          # "60" and 30: seconds
+    t0 = pd.Timestamp("2025-01-01")
+    secs = pd.DataFrame({"user_id": [1, 1, 1], "ts": [0, 1800, 7200]})
+    dts = secs.assign(ts=t0 + pd.to_timedelta(secs["ts"], unit="s"))
+    at_s, at_d = pd.DataFrame({"user_id": [1], "ts": [7200]}), pd.DataFrame({"user_id": [1], "ts": [t0 + pd.Timedelta("2h")]})
+    f = WindowedFeature("n", "count", 3600)
+    assert f.compute(secs, at_s).tolist() == f.compute(dts, at_d).tolist() == [1.0]
+
+
+def test_mean_and_sum_skip_missing_values_as_pandas_does():
+    ev = pd.DataFrame({"user_id": [1, 1, 1, 2], "ts": [10, 20, 30, 30], "amount": [2.0, np.nan, 4.0, np.nan]})
+    at = pd.DataFrame({"user_id": [1, 2], "ts": [30, 30]})
+    mean = WindowedFeature("m", "mean", 100, value="amount").compute(ev, at)
+    total = WindowedFeature("s", "sum", 100, value="amount").compute(ev, at)
+    np.testing.assert_array_equal(mean, [3.0, np.nan])       # (2 + 4) / 2, not / 3; a user with only NaN: NaN
+    np.testing.assert_array_equal(total, [6.0, 0.0])         # pandas' sum of nothing present is 0
+    nullable = ev.assign(amount=ev["amount"].astype("Float64"))
+    np.testing.assert_array_equal(WindowedFeature("m", "mean", 100, value="amount").compute(nullable, at), mean)
+
+
+def test_tz_aware_times_are_compared_in_utc():
+    t0 = pd.Timestamp("2025-01-01", tz="UTC")
+    ev = pd.DataFrame({"user_id": [1, 1], "ts": [t0, t0 + pd.Timedelta("2h")]})
+    ev_tokyo = ev.assign(ts=ev["ts"].dt.tz_convert("Asia/Tokyo"))
+    at = pd.DataFrame({"user_id": [1], "ts": [t0 + pd.Timedelta("150min")]})
+    f = WindowedFeature("n", "count", "1h")
+    assert f.compute(ev, at).tolist() == f.compute(ev_tokyo, at).tolist() == [1.0]
+
+
+def test_cache_takes_timestamps_for_datetime_events():
+    t0 = pd.Timestamp("2025-01-01")
+    ev = pd.DataFrame({"user_id": [1, 1], "ts": [t0, t0 + pd.Timedelta("30min")]})
+    c = FeatureCache(WindowedFeature("n", "count", "6h", ttl="1h"), ev)
+    assert c.get([1], t0 + pd.Timedelta("40min")).tolist() == [2.0]
+    assert c.get([1], t0 + pd.Timedelta("90min")).tolist() == [2.0] and c.hits_ == 1      # 50 min old: cached
+    assert c.get([1], t0 + pd.Timedelta("101min")).tolist() == [2.0] and c.misses_ == 2   # 61 min old: recomputed
+
+
+def test_missing_served_values_fail_the_ratio():
+    "A serving path that returns NaN for some users must not pass on the median of the others."
+    t, s = _frames([6, 12, 18, 24], [6, np.nan, 18, np.nan])
+    r = serving_training_ratio(t, s, key="user_id")
+    assert not r.ok and r.findings[0].severity == "info"                 # the ratio of the rest is 1 ...
+    miss = r.errors[0]
+    assert "serving has no finite 'v' for 2 of 4 rows" in miss.message and miss.evidence["rows"] == 2   # ... and 2 are missing
+    r = serving_training_ratio(*_frames([6, 12], [np.nan, np.nan]), key="user_id")
+    assert not r.ok and "no row of 'v' could be compared" in r.errors[0].message
+
+
+def test_check_windows_and_cache_bad_inputs():
+    f = WindowedFeature("a", "count", "6h")
+    cases = [
+        (lambda: check_windows(None, [f]), TypeError, "training must be a WindowedFeature or a list of them, got NoneType"),
+        (lambda: check_windows([f], 3600), TypeError, "serving must be a WindowedFeature or a list of them, got int"),
+        (lambda: check_windows("a", [f]), TypeError, "training must be a WindowedFeature or a list of them, got str"),
+        (lambda: check_windows([], []), ValueError, "declare no features: there is nothing to compare"),
+        (lambda: check_windows([f], [3600]), TypeError, "serving must hold WindowedFeature objects, got int"),
+        (lambda: FeatureCache(f, "events.csv"), TypeError, "events must be a pandas DataFrame, got str"),
+        (lambda: FeatureCache(f, pd.DataFrame({"user": [1], "ts": [0]})), KeyError, "column(s) ['user_id'] missing from events"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc, match=re.escape(msg)): call()
+
+
+def test_empty_inputs_give_empty_or_zero_answers():
+    ev = pd.DataFrame({"user_id": [1], "ts": [10], "amount": [2.0]})
+    at = pd.DataFrame({"user_id": [1], "ts": [20]})
+    assert WindowedFeature("n", "count", "1h").compute(ev.iloc[:0], at).tolist() == [0.0]
+    assert np.isnan(WindowedFeature("m", "mean", "1h", value="amount").compute(ev.iloc[:0], at)).all()
+    assert WindowedFeature("s", "sum", "1h", value="amount").compute(ev.iloc[:0], at).tolist() == [0.0]
+    assert WindowedFeature("n", "count", "1h").compute(ev, at.iloc[:0]).tolist() == []
