@@ -239,7 +239,10 @@ def check_versioned_copies(files:list[Path], root:Path)->list[Finding]:
     return out
 
 # %% ../nbs/20_debt.ipynb #da070bfa
+_TREES:dict = {}   # path -> syntax tree (or None), kept by `audit_report` for one run so each file is parsed once
+
 def _parse(p:Path):
+    if p in _TREES: return _TREES[p]
     try: return ast.parse(p.read_text(encoding="utf-8", errors="replace"), filename=str(p))
     except (SyntaxError, ValueError, RecursionError, MemoryError): return None
 
@@ -433,7 +436,7 @@ def check_notebooks(files:list[Path], root:Path, max_cells:int=100)->list[Findin
 # %% ../nbs/20_debt.ipynb #b56308bc
 CHECKS = [check_versioned_copies, check_duplicate_functions, check_binaries, check_stale_pins, check_magic_numbers,
           check_tests, check_prints, check_catch_all, check_readme, check_notebooks]
-MAX_FILE_BYTES = 2_000_000   # a text file the audit reads at most; a larger one is reported, not read
+MAX_FILE_BYTES = 1_000_000   # a text file the audit reads at most; a larger one is reported, not read
 
 def _reads(p:Path, root:Path)->bool:
     "Whether a check reads the text of `p`: Python, notebooks, requirements files and the README."
@@ -457,7 +460,7 @@ def _readable(files:list[Path], root:Path, max_bytes:int)->tuple[list[Path], lis
                                f"{_mb(max_bytes)} per file (generated code or data?); pass `max_file_bytes` to read it",
                                {"bytes": max(size, n), "limit": max_bytes}, "error", "code"))
             continue
-        if p.suffix == ".py" and _parse(p) is None:
+        if p.suffix == ".py" and _TREES.setdefault(p, _parse(p)) is None:
             out.append(Finding("debt.audit.syntax", _rel(p, root), "not valid Python 3: the code checks (duplicates, magic "
                                "numbers, prints) skipped it", {}, "warning", "code"))
         ok.append(p)
@@ -475,10 +478,12 @@ def audit_report(path,                      # the repository's folder
     if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) or max_file_bytes < 1:
         raise ValueError(f"audit: `max_file_bytes` must be a positive integer, got {max_file_bytes!r}")
     files = _files(root)
-    readable, findings = _readable(files, root, max_file_bytes)
-    for check in CHECKS:
-        if check is check_stale_pins: findings += check(readable, root, installed=installed)
-        else: findings += check(files if check is check_binaries else readable, root)
+    try:
+        readable, findings = _readable(files, root, max_file_bytes)   # also parses each Python file, once
+        for check in CHECKS:
+            if check is check_stale_pins: findings += check(readable, root, installed=installed)
+            else: findings += check(files if check is check_binaries else readable, root)
+    finally: _TREES.clear()
     return Report(findings, {"files": pd.DataFrame({"files audited": [len(files)]})}, title=f"audit of {root.name}")
 
 def audit(path, *, installed:dict|None=None, max_file_bytes:int=MAX_FILE_BYTES)->DebtRegister:
