@@ -27,6 +27,7 @@ def read_table(path:str|Path)->pd.DataFrame:
     p = Path(path)
     if not p.exists(): raise InputError(f"{p}: no such file")
     if p.is_dir(): raise InputError(f"{p}: is a folder, expected a file")
+    if not p.is_file(): raise InputError(f"{p}: not a regular file (a pipe or a device?); save the table to a file first")
     reader = _READERS.get(p.suffix.lower())
     if reader is None: raise InputError(f"{p}: unsupported file type {p.suffix!r} (use one of {', '.join(_READERS)})")
     try: df = reader(p)

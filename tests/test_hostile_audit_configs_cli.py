@@ -202,10 +202,10 @@ def test_oversized_python_file_is_skipped_quickly_and_said(tmp_path):
 
 
 def test_file_just_over_the_limit_is_read_when_the_limit_is_raised(tmp_path):
-    (tmp_path / "big.py").write_text("X = 1  # one\n" * 200_000)   # 2.6 MB of real Python
+    (tmp_path / "big.py").write_text("S = '" + "a" * 1_100_000 + "'  # one long literal\n")   # 1.1 MB of real Python
     (tmp_path / "README.md").write_text("# x\n\n" + "A readme that says what this is and how to run it. " * 10)
     assert "debt.audit.skipped" in checks(audit_report(tmp_path, installed={}))
-    assert "debt.audit.skipped" not in checks(audit_report(tmp_path, installed={}, max_file_bytes=5_000_000))
+    assert "debt.audit.skipped" not in checks(audit_report(tmp_path, installed={}, max_file_bytes=2_000_000))
 
 
 @pytest.mark.parametrize("name, content, check, severity", [
@@ -252,6 +252,7 @@ def cli_files(tmp_path_factory):
     for name, data, *_ in YAML_FILES: (d / name).write_bytes(data)
     (d / "ok.yaml").write_text("serving:\n  top_k: 10  # one value for both paths\n")
     (d / "afolder.yaml").mkdir()
+    os.mkfifo(d / "pipe.csv")          # reading a pipe would wait forever for a writer
     make_legacy_repo(d / "legacy")
     return d
 
@@ -280,6 +281,8 @@ CLI_CASES = [   # (arguments, exit status, words on stderr)
     (["drift", "a.csv", "b.csv", "--threshold", "ks=lots"], 2, "expected METHOD=NUMBER"),
     (["drift", "a.csv", "b.csv", "--threshold", "nosuch=0.1"], 2, "unknown threshold"),
     (["parity", "a.csv", "b.csv", "--key", ","], 2, "`--key` is empty"),
+    (["parity", "pipe.csv", "b.csv", "--key", "user_id"], 2, "pipe.csv: not a regular file"),
+    (["drift", "a.csv", "pipe.csv"], 2, "pipe.csv: not a regular file"),
     (["parity", "a.csv", "b.csv", "--key", "user_id,user_id"], 2, "names a column twice"),
     (["parity", "a.csv", "b.csv", "--key", "customer_id"], 2, "column(s) ['customer_id'] missing from a.csv"),
 ]
