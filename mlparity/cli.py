@@ -13,7 +13,7 @@ from .core import Report
 from ._frames import as_keys, need_columns
 
 # %% auto #0
-__all__ = ['InputError', 'read_table', 'Progress', 'run_parity', 'run_drift', 'run_configs', 'run_audit', 'main']
+__all__ = ['InputError', 'read_table', 'Progress', 'main']
 
 # %% ../nbs/30_cli.ipynb #22bb0943
 class InputError(Exception):
