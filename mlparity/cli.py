@@ -4,15 +4,16 @@
 
 # %% ../nbs/30_cli.ipynb #e3869843
 from __future__ import annotations
-import argparse, sys, time
+import argparse, math, sys, time
 from pathlib import Path
 
 import pandas as pd
 
 from .core import Report
+from ._frames import as_keys, need_columns
 
 # %% auto #0
-__all__ = ['InputError', 'read_table', 'Progress', 'run_parity', 'run_drift', 'run_configs', 'run_audit', 'main']
+__all__ = ['InputError', 'read_table', 'Progress', 'main']
 
 # %% ../nbs/30_cli.ipynb #22bb0943
 class InputError(Exception):
@@ -26,6 +27,7 @@ def read_table(path:str|Path)->pd.DataFrame:
     p = Path(path)
     if not p.exists(): raise InputError(f"{p}: no such file")
     if p.is_dir(): raise InputError(f"{p}: is a folder, expected a file")
+    if not p.is_file(): raise InputError(f"{p}: not a regular file (a pipe or a device?); save the table to a file first")
     reader = _READERS.get(p.suffix.lower())
     if reader is None: raise InputError(f"{p}: unsupported file type {p.suffix!r} (use one of {', '.join(_READERS)})")
     try: df = reader(p)
@@ -57,18 +59,20 @@ class Progress:
             self.stream.flush()
 
 # %% ../nbs/30_cli.ipynb #e70d1c75
-def _keys(s:str)->list[str]: return [k.strip() for k in s.split(",") if k.strip()]
+def _split_list(s:str)->list[str]:
+    "A comma-separated option (`--key user_id,day`) as a list of its non-empty items."
+    return [k.strip() for k in s.split(",") if k.strip()]
 
 def run_parity(a, progress:Progress)->Report:
     "`mlparity parity OFFLINE ONLINE --key K`: compare two feature files row by row."
     from mlparity.parity import compare_frames
+    keys = as_keys(_split_list(a.key), "--key")
     progress.step(f"reading {Path(a.offline).name}"); off = read_table(a.offline)
     progress.step(f"reading {Path(a.online).name}"); on = read_table(a.online)
     progress.step("comparing")
-    for side, df in (("offline", off), ("online", on)):
-        missing = [k for k in _keys(a.key) if k not in df.columns]
-        if missing: raise InputError(f"{getattr(a, side)}: key column(s) {missing} missing (columns: {', '.join(map(str, df.columns[:12]))})")
-    return compare_frames(off, on, _keys(a.key), columns=_keys(a.columns) if a.columns else None, rtol=a.rtol, atol=a.atol,
+    for path, df in ((a.offline, off), (a.online, on)):
+        need_columns(df, keys, str(path), hint="--key names the columns both files are joined on")
+    return compare_frames(off, on, keys, columns=_split_list(a.columns) if a.columns else None, rtol=a.rtol, atol=a.atol,
                           sides=("offline", "online"))
 
 def _load_reference(path:str):
@@ -80,19 +84,31 @@ def _load_reference(path:str):
         except Exception as e: raise InputError(f"{p}: not a readable mlparity profile: {type(e).__name__}: {e}") from None
     return read_table(p)
 
+def _thresholds(options:list[str]|None)->dict:
+    "`--threshold METHOD=NUMBER` options as a dict; each a finite number, a p-value threshold inside (0, 1)."
+    from mlparity.drift import P_VALUE_METHODS
+    out = {}
+    for t in options or []:
+        m, _, v = t.partition("=")
+        try: x = float(v)
+        except ValueError: raise InputError(f"--threshold {t!r}: expected METHOD=NUMBER, e.g. wasserstein=0.1") from None
+        m = m.strip()
+        if not math.isfinite(x) or x < 0:
+            raise InputError(f"--threshold {t!r}: the threshold must be a finite number, 0 or more, got {v.strip()!r}")
+        if m in P_VALUE_METHODS and not 0 < x < 1:
+            raise InputError(f"--threshold {t!r}: {m} compares a p-value, so its threshold must be between 0 and 1 (e.g. {m}=0.05)")
+        out[m] = x
+    return out
+
 def run_drift(a, progress:Progress)->Report:
     "`mlparity drift REFERENCE CURRENT`: drift of every shared column (REFERENCE may be a saved profile)."
     from mlparity.drift import drift_report
+    thresholds = _thresholds(a.threshold)
     progress.step(f"reading {Path(a.reference).name}"); ref = _load_reference(a.reference)
     progress.step(f"reading {Path(a.current).name}"); cur = read_table(a.current)
     progress.step("computing drift statistics")
-    methods = _keys(a.method)
-    thresholds = {}
-    for t in a.threshold or []:
-        m, _, v = t.partition("=")
-        try: thresholds[m.strip()] = float(v)
-        except ValueError: raise InputError(f"--threshold {t!r}: expected METHOD=NUMBER, e.g. wasserstein=0.1") from None
-    return drift_report(ref, cur, columns=_keys(a.columns) if a.columns else None,
+    methods = _split_list(a.method)
+    return drift_report(ref, cur, columns=_split_list(a.columns) if a.columns else None,
                         method=methods[0] if len(methods) == 1 else methods, thresholds=thresholds or None,
                         sketch=a.sketch)
 
@@ -107,18 +123,18 @@ def run_configs(a, progress:Progress)->Report:
     progress.step("reading configs")
     paths = [_yaml_path(p) for p in a.configs]
     progress.step("comparing")
-    try:
-        if len(paths) == 1: return check_pipeline_config(paths[0])
-        return compare_configs(paths[0], paths[1])
-    except (ValueError, OSError) as e:
-        if "yaml" in type(e).__module__.lower() or "YAML" in str(e) or isinstance(e, OSError): raise InputError(str(e)) from None
-        raise
+    if len(paths) == 1: return check_pipeline_config(paths[0])
+    return compare_configs(paths[0], paths[1])
 
 def run_audit(a, progress:Progress)->Report:
     "`mlparity audit PATH [--write TECH_DEBT.md]`: the static debt audit of a repository."
     from mlparity.debt import audit_report, DebtRegister
     root = Path(a.path)
     if not root.is_dir(): raise InputError(f"{root}: not a folder")
+    if a.write:
+        out = Path(a.write)
+        if not out.parent.is_dir(): raise InputError(f"--write {out}: folder {out.parent} does not exist; create it first")
+        if out.is_dir(): raise InputError(f"--write {out}: is a folder; give a file name such as TECH_DEBT.md")
     progress.step(f"auditing {root.resolve().name}")
     rep = audit_report(root)
     if a.write:
@@ -171,5 +187,7 @@ def main(argv:list[str]|None=None)->int:
     except (KeyError, ValueError, TypeError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"mlparity {a.command}: error: {msg}", file=sys.stderr); return 2
+    except OSError as e:   # a file or folder the command could not open, read or write
+        print(f"mlparity {a.command}: error: {e}", file=sys.stderr); return 2
     print(rep.to_json() if a.json else str(rep))
     return rep.exit_code

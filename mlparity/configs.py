@@ -15,30 +15,47 @@ import yaml
 from .core import Finding, Report
 
 # %% auto #0
-__all__ = ['MAGIC_EXEMPT', 'TRAINING_WORDS', 'SERVING_WORDS', 'SPLIT_SUFFIXES', 'SKEW_FLAGS', 'UPLOAD_TIME_KEYS',
-           'flatten_config', 'yaml_comments', 'load_config', 'find_magic_numbers', 'compare_configs', 'parse_duration',
+__all__ = ['flatten_config', 'yaml_comments', 'load_config', 'find_magic_numbers', 'compare_configs', 'parse_duration',
            'check_pipeline_config']
 
-# %% ../nbs/06_configs.ipynb #ee999fe9
+# %% ../nbs/06_configs.ipynb #4d874d37
 MAGIC_EXEMPT = (0, 1)  # numbers that never need a rationale (booleans are never numbers here)
+MAX_CONFIG_BYTES = 1_000_000   # a YAML config file larger than this is refused, not parsed
+MAX_CONFIG_KEYS = 100_000      # settings a config may flatten to; more is an alias bomb, not a config
+MAX_CONFIG_DEPTH = 100         # levels of nesting a config may have
 
+# %% ../nbs/06_configs.ipynb #5d5349f5
 def _is_number(v)->bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 def flatten_config(config:Mapping,  # a nested mapping, as `yaml.safe_load` returns it
                    prefix:str="",     # prepended to every key
+                   *,
+                   name:str="the config",  # what to call it in errors
+                   max_keys:int=MAX_CONFIG_KEYS,    # more settings than this is an error (an alias bomb?)
+                   max_depth:int=MAX_CONFIG_DEPTH,  # deeper nesting than this is an error
                   )->dict:
     "`config` as one level of dotted keys (`serving.top_k`); list items become `key[0]`."
     if not isinstance(config, Mapping):
         raise TypeError(f"a config must be a mapping (a dict), got {type(config).__name__}")
-    out = {}
-    def walk(x, path):
-        if isinstance(x, Mapping) and x:
-            for k, v in x.items(): walk(v, f"{path}.{k}" if path else str(k))
-        elif isinstance(x, (list, tuple)) and x:
-            for i, v in enumerate(x): walk(v, f"{path}[{i}]")
-        else: out[path] = x
-    walk(config, prefix)
+    out, stack, nodes = {}, [(config, prefix, 0)], 0
+    while stack:                                  # depth first, in the config's own order, without recursion
+        x, path, depth = stack.pop()
+        if isinstance(x, Mapping) and x: kids = [(v, f"{path}.{k}" if path else str(k)) for k, v in x.items()]
+        elif isinstance(x, (list, tuple)) and x: kids = [(v, f"{path}[{i}]") for i, v in enumerate(x)]
+        else:
+            out[path] = x
+            if len(out) > max_keys:
+                raise ValueError(f"{name} expands to more than {max_keys:,} settings (YAML aliases repeated inside "
+                                 "each other, an 'alias bomb'?); mlparity refuses it rather than walk them all")
+            continue
+        if depth >= max_depth:
+            raise ValueError(f"{name} is nested more than {max_depth} levels deep (at `{path[:60]}`...); a config "
+                             "that deep is generated or self-referencing: flatten it first")
+        nodes += len(kids)
+        if nodes > 10 * max_keys: raise ValueError(f"{name} has more than {10 * max_keys:,} entries (at most {max_keys:,} settings are allowed); "
+                                                  "mlparity refuses it rather than walk them all")
+        stack.extend((v, p, depth + 1) for v, p in reversed(kids))
     return out
 
 # %% ../nbs/06_configs.ipynb #6edd9c40
@@ -90,7 +107,32 @@ def yaml_comments(text:str)->dict[str, tuple[int, str|None]]:
         elif not value: stack.append((indent, path, True))
     return out
 
-# %% ../nbs/06_configs.ipynb #2d13387d
+# %% ../nbs/06_configs.ipynb #0fc6f9cc
+def _read_yaml(path:Path)->tuple[Any, str]:
+    "The YAML file at `path` parsed with `yaml.safe_load`, and its text; every failure a ValueError naming the file."
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ValueError(f"config file '{path}' is {size:,} bytes, over the {MAX_CONFIG_BYTES:,} a config may have; "
+                             "is it really a config?")
+        raw = path.read_bytes()
+    except OSError as e: raise OSError(f"config file '{path}' could not be read: {e.strerror or e}") from None
+    try: text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"config file '{path}' is not UTF-8 text (byte 0x{raw[e.start]:02x} at position {e.start}); "
+                         "save it as UTF-8") from None
+    try: return yaml.safe_load(text), text
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "no position"
+        what = "; ".join(x for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x) or str(e).splitlines()[0]
+        raise ValueError(f"invalid YAML in config file '{path}': {what} ({where})") from None
+    except RecursionError:
+        raise ValueError(f"config file '{path}' is nested too deeply for the YAML reader; a config that deep is "
+                         "generated: flatten it first") from None
+    except Exception as e:   # the YAML is well formed but a value is not (e.g. a date 2024-13-45)
+        raise ValueError(f"invalid YAML in config file '{path}': {type(e).__name__}: {e}") from None
+
 def load_config(source:Mapping|str|Path,  # a dict, or the path of a YAML file
                 name:str|None=None,         # what to call it in findings (default: the file name, or "config")
                 rationale_key:str="rationale",  # top-level mapping of key -> why, in a YAML file or dict
@@ -102,11 +144,7 @@ def load_config(source:Mapping|str|Path,  # a dict, or the path of a YAML file
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"config file '{path}' not found: pass a dict, or the path of an existing YAML file")
-        text = path.read_text()
-        try: cfg = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ValueError(f"invalid YAML in config file '{path}': {str(e).splitlines()[0]} "
-                             f"({getattr(e, 'problem_mark', '') or 'no position'})") from None
+        cfg, text = _read_yaml(path)
         if cfg is None: raise ValueError(f"config file '{path}' is empty: expected a mapping of keys to values")
         if not isinstance(cfg, Mapping):
             raise ValueError(f"config file '{path}' holds a {type(cfg).__name__}, not a mapping of keys to values")
@@ -116,9 +154,9 @@ def load_config(source:Mapping|str|Path,  # a dict, or the path of a YAML file
     notes = cfg.pop(rationale_key, None) or {}
     if not isinstance(notes, Mapping):
         raise ValueError(f"`{rationale_key}` in {name} must map keys to reasons, got {type(notes).__name__}")
-    flat = flatten_config(cfg)
+    flat = flatten_config(cfg, name=name)
     why = {k: (lines.get(k, (None, None))[0], lines.get(k, (None, None))[1]) for k in flat}
-    for k, v in flatten_config(notes).items():
+    for k, v in flatten_config(notes, name=f"`{rationale_key}` in {name}").items():
         if v not in (None, ""):
             line = why.get(k, (None, None))[0]
             why[k] = (line, str(v))

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._frames import need_columns
+
 # %% auto #0
-__all__ = ['CATEGORIES', 'BASE_PRICE', 'INTERACTION_COLUMNS', 'FEATURES', 'NovaTech', 'make_novatech', 'purchase_gaps',
-           'user_features']
+__all__ = ['NovaTech', 'make_novatech', 'purchase_gaps', 'user_features']
 
 # %% ../nbs/01_datasets.ipynb #913bde1b
 CATEGORIES = ("electronics", "home", "fashion", "beauty", "sports", "books", "toys", "grocery")
@@ -180,23 +181,14 @@ def purchase_gaps(interactions:pd.DataFrame, # purchases with user_id and purcha
 FEATURES = ("avg_purchase_value", "median_purchase_value", "purchase_frequency", "days_since_last_purchase",
             "category_diversity", "avg_session_duration", "page_views_per_session")
 
-# %% ../nbs/01_datasets.ipynb #b6e4b615
-def _require_columns(df, cols, what, fn):
-    "Raise a clear error unless `df` is a DataFrame holding `cols`."
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{fn}: `{what}` must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KeyError(f"{fn}: column(s) {missing} missing from `{what}` (columns: {list(df.columns)}); "
-                       f"`{what}` needs {list(cols)}")
-
 # %% ../nbs/01_datasets.ipynb #342fa94b
 def user_features(interactions:pd.DataFrame,   # purchases with the columns of `INTERACTION_COLUMNS`
                   reference_date:str|pd.Timestamp,  # the "now" of the features: only earlier purchases are used
                   window_days:int=90,           # length of the window before `reference_date` (two 45-day cycles)
                  )->pd.DataFrame:
     "The seven `FEATURES` of each user at `reference_date`, from `interactions` in the `window_days` before it."
-    _require_columns(interactions, INTERACTION_COLUMNS, "interactions", "user_features")
+    need_columns(interactions, INTERACTION_COLUMNS, "`interactions`", fn="user_features",
+                 hint=f"`interactions` needs {list(INTERACTION_COLUMNS)}")
     if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
         raise ValueError(f"user_features: `window_days` must be a positive integer, got {window_days!r}")
     if not pd.api.types.is_datetime64_any_dtype(interactions["purchase_date"]):

@@ -16,10 +16,9 @@ import pandas as pd
 from .core import Finding, Report, DEBT_CATEGORIES
 
 # %% auto #0
-__all__ = ['CATEGORY_TITLES', 'SEVERITY_LEVELS', 'HYPERPARAMETERS', 'CHECKS', 'DebtItem', 'DebtRegister', 'novatech_register',
-           'check_versioned_copies', 'check_duplicate_functions', 'check_binaries', 'check_stale_pins',
-           'check_magic_numbers', 'check_tests', 'check_prints', 'check_catch_all', 'check_readme', 'check_notebooks',
-           'audit_report', 'audit', 'make_legacy_repo', 'make_clean_repo']
+__all__ = ['DebtItem', 'DebtRegister', 'check_versioned_copies', 'check_duplicate_functions', 'check_binaries',
+           'check_stale_pins', 'check_magic_numbers', 'check_tests', 'check_prints', 'check_catch_all', 'check_readme',
+           'check_notebooks', 'audit_report', 'audit']
 
 # %% ../nbs/20_debt.ipynb #753e8ff5
 CATEGORY_TITLES = {
@@ -68,7 +67,14 @@ class DebtItem:
 def _split_components(s:str)->list[str]:
     return [c.strip() for c in s.split(", ") if c.strip()]
 
-# %% ../nbs/20_debt.ipynb #c758b3e0
+# %% ../nbs/20_debt.ipynb #f8525e6a
+_HEADER = "| ID | Description | Severity | Affected Components | Mitigation Plan | Status |"
+_COLOUR = {"Critical": "#ff6666", "High": "#ff9999", "Medium": "#ffcc99", "Low": "#ffffcc"}
+_TITLE_TO_CAT = {t.lower(): c for c, (_, t) in CATEGORY_TITLES.items()}
+
+def _node(id:str)->str: return id.replace("-", "")
+
+# %% ../nbs/20_debt.ipynb #b7e85cbb
 class DebtRegister:
     "Debt items in the Sculley et al. taxonomy, with `links` between them; reads and writes `TECH_DEBT.md`."
     def __init__(self, items:Iterable[DebtItem]=(), links:Iterable[tuple]=(), title:str="Technical Debt Register"):
@@ -92,6 +98,7 @@ class DebtRegister:
         self.links.append((source, target, label))
 
     def next_id(self, category:str)->str:
+        "The next free id of `category` (`CL-008` after `CL-007`)."
         prefix = CATEGORY_TITLES[category][0]
         used = [int(i.id[3:]) for i in self.items if i.id.startswith(prefix + "-")]
         return f"{prefix}-{max(used, default=0) + 1:03d}"
@@ -117,123 +124,87 @@ class DebtRegister:
         return isinstance(other, DebtRegister) and self.sorted_items() == other.sorted_items() and self.links == other.links
     def __repr__(self): return f"<DebtRegister {len(self)} items, {sum(i.is_open for i in self.items)} open>"
 
-# %% ../nbs/20_debt.ipynb #347e56d7
-def _dashboard(self:DebtRegister)->pd.DataFrame:
-    "Open, mitigated and total items per category, in taxonomy order, with a total row."
-    rows = []
-    for cat, (_, title) in CATEGORY_TITLES.items():
-        its = [i for i in self.items if i.category == cat]
-        if its: rows.append((title, sum(i.is_open for i in its), sum(not i.is_open for i in its), len(its)))
-    df = pd.DataFrame(rows, columns=["Category", "Open", "Mitigated", "Total"])
-    total = pd.DataFrame([("Total", df.Open.sum(), df.Mitigated.sum(), df.Total.sum())], columns=df.columns)
-    return pd.concat([df, total], ignore_index=True)
-DebtRegister.dashboard = _dashboard
+    def dashboard(self)->pd.DataFrame:
+        "Open, mitigated and total items per category, in taxonomy order, with a total row."
+        rows = []
+        for cat, (_, title) in CATEGORY_TITLES.items():
+            its = [i for i in self.items if i.category == cat]
+            if its: rows.append((title, sum(i.is_open for i in its), sum(not i.is_open for i in its), len(its)))
+        df = pd.DataFrame(rows, columns=["Category", "Open", "Mitigated", "Total"])
+        total = pd.DataFrame([("Total", df.Open.sum(), df.Mitigated.sum(), df.Total.sum())], columns=df.columns)
+        return pd.concat([df, total], ignore_index=True)
 
-# %% ../nbs/20_debt.ipynb #040a11e3
-_HEADER = "| ID | Description | Severity | Affected Components | Mitigation Plan | Status |"
-_COLOUR = {"Critical": "#ff6666", "High": "#ff9999", "Medium": "#ffcc99", "Low": "#ffffcc"}
+    def mermaid(self)->str:
+        "Items with a title or a link as a Mermaid `graph TD`, labelled with id and title, coloured by severity."
+        linked = {x for s, t, _ in self.links for x in (s, t)}
+        ids = [i.id for i in self.sorted_items() if i.title or i.id in linked]
+        lines = ["graph TD"]
+        for i in ids:
+            it = self[i]
+            lines.append(f'    {_node(i)}["{i}<br/>{it.title or it.category}"]')
+        for s, t, label in self.links:
+            lines.append(f'    {_node(s)} -->|"{label}"| {_node(t)}' if label else f"    {_node(s)} --> {_node(t)}")
+        for i in ids: lines.append(f"    style {_node(i)} fill:{_COLOUR[self[i].severity]}")
+        return "\n".join(lines)
 
-def _node(id:str)->str: return id.replace("-", "")
+    def to_markdown(self)->str:
+        "The register as Markdown: a table per category, the dashboard and the dependency map."
+        out = [f"# {self.title}", "", "## Debt Categories", ""]
+        for cat, (_, title) in CATEGORY_TITLES.items():
+            its = [i for i in self.items if i.category == cat]
+            if not its: continue
+            out += [f"### {title}", "", f"*{DEBT_CATEGORIES[cat].split(': ', 1)[1]}*", "", _HEADER,
+                    "|----|-------------|----------|---------------------|-----------------|--------|"]
+            out += [f"| {i.id} | {i.description} | {i.severity} | {', '.join(i.components)} | {i.mitigation} | {i.status} |" for i in its]
+            out.append("")
+        d = self.dashboard()
+        out += ["## Debt Summary Dashboard", "", "| Category | Open | Mitigated | Total |", "|----------|------|-----------|-------|"]
+        out += [f"| {r.Category} | {r.Open} | {r.Mitigated} | {r.Total} |" if r.Category != "Total" else
+                f"| **Total** | **{r.Open}** | **{r.Mitigated}** | **{r.Total}** |" for r in d.itertuples()]
+        if self.links or any(i.title for i in self.items):
+            out += ["", "## Debt Dependency Map", "", "```mermaid", self.mermaid(), "```"]
+        return "\n".join(out) + "\n"
 
-def _mermaid(self:DebtRegister)->str:
-    "Items with a title or a link as a Mermaid `graph TD`, labelled with id and title, coloured by severity."
-    linked = {x for s, t, _ in self.links for x in (s, t)}
-    ids = [i.id for i in self.sorted_items() if i.title or i.id in linked]
-    lines = ["graph TD"]
-    for i in ids:
-        it = self[i]
-        lines.append(f'    {_node(i)}["{i}<br/>{it.title or it.category}"]')
-    for s, t, label in self.links:
-        lines.append(f'    {_node(s)} -->|"{label}"| {_node(t)}' if label else f"    {_node(s)} --> {_node(t)}")
-    for i in ids: lines.append(f"    style {_node(i)} fill:{_COLOUR[self[i].severity]}")
-    return "\n".join(lines)
-DebtRegister.mermaid = _mermaid
+    @classmethod
+    def from_markdown(cls, text:str)->DebtRegister:
+        "Parse a register written by `to_markdown` (or laid out the same way)."
+        lines = text.splitlines()
+        title = next((l[2:].strip() for l in lines if l.startswith("# ")), "Technical Debt Register")
+        items, links, titles, cat, section = [], [], {}, None, None
+        for n, line in enumerate(lines, 1):
+            if line.startswith("## "): section, cat = line[3:].strip().lower(), None
+            elif line.startswith("### "):
+                cat = _TITLE_TO_CAT.get(line[4:].strip().lower())
+                if cat is None: raise ValueError(f"line {n}: unknown debt category {line[4:].strip()!r} (known: {', '.join(t for _, t in CATEGORY_TITLES.values())})")
+            elif cat and re.match(r"\|\s*[A-Z]{2}-\d{3,}\s*\|", line):
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                if len(cells) != 6: raise ValueError(f"line {n}: a debt row needs 6 cells, found {len(cells)}: {line[:80]}")
+                id, desc, sev, comps, mit, status = cells
+                items.append(DebtItem(id, desc, sev, _split_components(comps), mit, status, cat))
+            elif section == "debt dependency map":
+                if m := re.match(r'\s*(\w+)\["([A-Z]{2}-\d{3,})<br/>(.*)"\]\s*$', line): titles[m.group(2)] = m.group(3)
+                elif m := re.match(r'\s*(\w+)\s*-->(?:\|"(.*)"\|)?\s*(\w+)\s*$', line): links.append((m.group(1), m.group(3), m.group(2) or ""))
+        ids = {_node(i.id): i.id for i in items}
+        for it in items:
+            if it.id in titles and titles[it.id] != it.category: it.title = titles[it.id]
+        bad = [x for s, t, _ in links for x in (s, t) if x not in ids]
+        if bad: raise ValueError(f"the dependency map names items that are not in the tables: {', '.join(sorted(set(bad)))}")
+        return cls(items, [(ids[s], ids[t], l) for s, t, l in links], title=title)
 
-def _to_markdown(self:DebtRegister)->str:
-    "The register as Markdown: a table per category, the dashboard and the dependency map."
-    out = [f"# {self.title}", "", "## Debt Categories", ""]
-    for cat, (_, title) in CATEGORY_TITLES.items():
-        its = [i for i in self.items if i.category == cat]
-        if not its: continue
-        out += [f"### {title}", "", f"*{DEBT_CATEGORIES[cat].split(': ', 1)[1]}*", "", _HEADER,
-                "|----|-------------|----------|---------------------|-----------------|--------|"]
-        out += [f"| {i.id} | {i.description} | {i.severity} | {', '.join(i.components)} | {i.mitigation} | {i.status} |" for i in its]
-        out.append("")
-    d = self.dashboard()
-    out += ["## Debt Summary Dashboard", "", "| Category | Open | Mitigated | Total |", "|----------|------|-----------|-------|"]
-    out += [f"| {r.Category} | {r.Open} | {r.Mitigated} | {r.Total} |" if r.Category != "Total" else
-            f"| **Total** | **{r.Open}** | **{r.Mitigated}** | **{r.Total}** |" for r in d.itertuples()]
-    if self.links or any(i.title for i in self.items):
-        out += ["", "## Debt Dependency Map", "", "```mermaid", self.mermaid(), "```"]
-    return "\n".join(out) + "\n"
-DebtRegister.to_markdown = _to_markdown
+    def write(self, path)->Path:
+        "Write the register to `path` (e.g. `TECH_DEBT.md`); its folder must exist."
+        p = Path(path)
+        if not p.parent.is_dir():
+            raise FileNotFoundError(f"cannot write the debt register to {p}: folder {p.parent} does not exist; create it first")
+        if p.is_dir(): raise IsADirectoryError(f"cannot write the debt register to {p}: it is a folder; give a file name such as TECH_DEBT.md")
+        p.write_text(self.to_markdown(), encoding="utf-8"); return p
 
-# %% ../nbs/20_debt.ipynb #1e1af228
-_TITLE_TO_CAT = {t.lower(): c for c, (_, t) in CATEGORY_TITLES.items()}
-
-def _from_markdown(cls, text:str)->DebtRegister:
-    "Parse a register written by `to_markdown` (or laid out the same way)."
-    lines = text.splitlines()
-    title = next((l[2:].strip() for l in lines if l.startswith("# ")), "Technical Debt Register")
-    items, links, titles, cat, section = [], [], {}, None, None
-    for n, line in enumerate(lines, 1):
-        if line.startswith("## "): section, cat = line[3:].strip().lower(), None
-        elif line.startswith("### "):
-            cat = _TITLE_TO_CAT.get(line[4:].strip().lower())
-            if cat is None: raise ValueError(f"line {n}: unknown debt category {line[4:].strip()!r} (known: {', '.join(t for _, t in CATEGORY_TITLES.values())})")
-        elif cat and re.match(r"\|\s*[A-Z]{2}-\d{3,}\s*\|", line):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) != 6: raise ValueError(f"line {n}: a debt row needs 6 cells, found {len(cells)}: {line[:80]}")
-            id, desc, sev, comps, mit, status = cells
-            items.append(DebtItem(id, desc, sev, _split_components(comps), mit, status, cat))
-        elif section == "debt dependency map":
-            if m := re.match(r'\s*(\w+)\["([A-Z]{2}-\d{3,})<br/>(.*)"\]\s*$', line): titles[m.group(2)] = m.group(3)
-            elif m := re.match(r'\s*(\w+)\s*-->(?:\|"(.*)"\|)?\s*(\w+)\s*$', line): links.append((m.group(1), m.group(3), m.group(2) or ""))
-    ids = {_node(i.id): i.id for i in items}
-    for it in items:
-        if it.id in titles and titles[it.id] != it.category: it.title = titles[it.id]
-    bad = [x for s, t, _ in links for x in (s, t) if x not in ids]
-    if bad: raise ValueError(f"the dependency map names items that are not in the tables: {', '.join(sorted(set(bad)))}")
-    return cls(items, [(ids[s], ids[t], l) for s, t, l in links], title=title)
-DebtRegister.from_markdown = classmethod(_from_markdown)
-
-def _write(self:DebtRegister, path)->Path:
-    "Write the register to `path` (e.g. `TECH_DEBT.md`)."
-    p = Path(path); p.write_text(self.to_markdown(), encoding="utf-8"); return p
-def _read(cls, path)->DebtRegister:
-    "Read a register from the Markdown file at `path`."
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"no debt register at {p}")
-    return cls.from_markdown(p.read_text(encoding="utf-8"))
-DebtRegister.write, DebtRegister.read = _write, classmethod(_read)
-
-# %% ../nbs/20_debt.ipynb #62e852e2
-def novatech_register()->DebtRegister:
-    "NovaTech's fourteen debt items (the case study's audit) as a register, statuses as at the start of the remediation."
-    rows = [
-        ("CL", "code", "Three training scripts and nobody knows which one production runs", "Critical", "train_v1.py, train_v2_new.py, train_v2_new_FIXED.py", "Diff them; keep one canonical train.py; archive the rest to a tag", "Which script?"),
-        ("DD", "data_dependencies", "Serving and training compute different user features (count/30 vs count/90, Timestamp.now(), two features defaulted)", "Critical", "features.py, features_v2.py, predict.py", "One shared feature module; a blocking parity test in CI", "Feature divergence"),
-        ("CL", "code", "A 2.1 GB interactions CSV committed to git", "Medium", "data/user_interactions.csv", "Remove from history; fetch data from object storage", "CSV in git"),
-        ("CL", "code", "A 1.2 GB model pickle committed to git, version-sensitive and opaque", "Medium", "model.pkl", "Registry with verified artifacts; no pickle", "Pickle in git"),
-        ("CD", "configuration", "Requirements pinned 14 months ago; production installs newer versions", "High", "requirements.txt", "Lock file regenerated and tested in CI", "Stale dependencies"),
-        ("CD", "configuration", "Hard-coded hyperparameters with no rationale (47 neighbours, threshold 0.237, top-k 12 vs 10)", "Medium", "train_v2_new.py, predict.py", "Config files with a rationale per value; compare training and serving configs", "Magic numbers"),
-        ("CL", "code", "No tests of any kind", "High", "repository", "Parity, feature and pipeline tests; CI", "No tests"),
-        ("CL", "code", "print statements instead of logging", "Low", "all scripts", "Structured logging", "No logging"),
-        ("CL", "code", "utils.py holds 1,204 lines of unrelated functions", "Low", "utils.py", "Split by responsibility", "utils.py"),
-        ("DD", "data_dependencies", "No validation of incoming data (schema, nulls, ranges)", "Medium", "training pipeline", "Schema inferred from training data; lazy validation", "No validation"),
-        ("MS", "model_staleness", "Retrained monthly by cron with no monitoring of inputs or quality", "Low", "cron, model", "Monitor input feature drift against the training profile", "No monitoring"),
-        ("CD", "configuration", "No experiment tracking", "Low", "training", "Track runs and their configs", "No tracking"),
-        ("CL", "code", "README says TODO", "Low", "README.md", "Write the documentation", "README TODO"),
-        ("PD", "pipeline", "exploration.ipynb has 412 cells with production logic", "Low", "notebooks/exploration.ipynb", "Move logic into modules; notebooks import it", "412-cell notebook"),
-    ]
-    reg = DebtRegister(title="NovaTech recommendation engine: technical debt")
-    for prefix, cat, desc, sev, comps, mit, title in rows:
-        reg.add(DebtItem(reg.next_id(cat), desc, sev, _split_components(comps), mit, "Open", cat, title))
-    for s, t, l in [("CL-004", "DD-001", "no test caught"), ("CD-002", "DD-001", "unexplained settings hide"),
-                    ("CL-005", "DD-001", "print debugging hides"), ("MS-001", "DD-001", "no monitoring lets it run"),
-                    ("CL-001", "CD-002", "which script holds the values?")]:
-        reg.link(s, t, l)
-    return reg
+    @classmethod
+    def read(cls, path)->DebtRegister:
+        "Read a register from the Markdown file at `path`."
+        p = Path(path)
+        if not p.exists(): raise FileNotFoundError(f"no debt register at {p}")
+        return cls.from_markdown(p.read_text(encoding="utf-8"))
 
 # %% ../nbs/20_debt.ipynb #78909804
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", "_proc", "_docs", "build", "dist", ".hypothesis", ".pytest_cache"}
@@ -244,7 +215,7 @@ def _files(root:Path)->list[Path]:
         r = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, text=True, timeout=30)
         if r.returncode == 0 and r.stdout:
             return sorted(root / p for p in r.stdout.split("\0") if p and (root / p).is_file())
-    except (OSError, subprocess.SubprocessError): pass
+    except (OSError, ValueError, subprocess.SubprocessError): pass   # no git, or names git cannot decode
     return sorted(p for p in root.rglob("*") if p.is_file() and not (set(p.relative_to(root).parts[:-1]) & _SKIP_DIRS))
 
 def _rel(p:Path, root:Path)->str: return p.relative_to(root).as_posix()
@@ -263,14 +234,17 @@ def check_versioned_copies(files:list[Path], root:Path)->list[Finding]:
     for (parent, stem, suf), ps in sorted(groups.items(), key=lambda kv: str(kv[0])):
         if len(ps) > 1 and any(_VERSION_SUFFIX.search(p.stem) for p in ps):
             names = [_rel(p, root) for p in sorted(ps)]
-            out.append(Finding("audit.versioned_copies", names[0], f"{len(ps)} versions of one {suf} file: {', '.join(names)}",
+            out.append(Finding("debt.audit.versioned_copies", names[0], f"{len(ps)} versions of one {suf} file: {', '.join(names)}",
                                {"files": names}, "error", "code"))
     return out
 
 # %% ../nbs/20_debt.ipynb #da070bfa
+_TREES:dict = {}   # path -> syntax tree (or None), kept by `audit_report` for one run so each file is parsed once
+
 def _parse(p:Path):
+    if p in _TREES: return _TREES[p]
     try: return ast.parse(p.read_text(encoding="utf-8", errors="replace"), filename=str(p))
-    except (SyntaxError, ValueError): return None
+    except (SyntaxError, ValueError, RecursionError, MemoryError): return None
 
 def _stmts(fn)->list[str]:
     "The statements of a function body as source lines (docstring dropped), for a readable diff."
@@ -294,7 +268,7 @@ def check_duplicate_functions(files:list[Path], root:Path)->list[Finding]:
         if sa == sb and ast.dump(a.args) == ast.dump(b.args): continue
         diff = [l for l in difflib.unified_diff(sa, sb, lineterm="", n=0) if l[:1] in "+-" and l[:3] not in ("+++", "---")]
         where = f"{_rel(pa, root)}:{a.lineno}"
-        out.append(Finding("audit.duplicate_function", where,
+        out.append(Finding("debt.audit.duplicate_function", where,
                            f"`{name}` is defined in {len(ds)} files with different bodies ({_rel(pa, root)}:{a.lineno} vs {_rel(pb, root)}:{b.lineno}); "
                            f"{len(diff)} statement line(s) differ: callers get different answers depending on the import",
                            {"function": name, "files": [f"{_rel(p, root)}:{n.lineno}" for p, n in ds], "diff": diff[:20]},
@@ -317,10 +291,10 @@ def check_binaries(files:list[Path], root:Path, max_data_bytes:int=10_000_000)->
     for p in files:
         size, rel = p.stat().st_size, _rel(p, root)
         if p.suffix.lower() in _PICKLES:
-            out.append(Finding("audit.pickle", rel, f"pickled model in the repository ({_mb(size)}): loading it runs code, and it may not load after a library upgrade",
+            out.append(Finding("debt.audit.pickle", rel, f"pickled model in the repository ({_mb(size)}): loading it runs code, and it may not load after a library upgrade",
                                {"bytes": size}, "error", "code"))
         elif p.suffix.lower() in _DATA and (size > max_data_bytes or "data" in p.relative_to(root).parts[:-1]):
-            out.append(Finding("audit.data_in_repo", rel, f"data file in the repository ({_mb(size)}): every clone downloads it and it goes stale",
+            out.append(Finding("debt.audit.data_in_repo", rel, f"data file in the repository ({_mb(size)}): every clone downloads it and it goes stale",
                                {"bytes": size}, "error" if size > max_data_bytes else "warning", "code"))
     return out
 
@@ -345,15 +319,16 @@ def check_stale_pins(files:list[Path], root:Path, installed:dict|None=None)->lis
             if have is None: continue
             pv, hv = _version_tuple(pinned), _version_tuple(have)
             if hv[0] > pv[0] or (hv[0] == pv[0] and hv[1] - pv[1] >= 2):
-                out.append(Finding("audit.stale_pin", f"{_rel(p, root)}:{n}", f"{name}=={pinned} is pinned but {have} is installed: code tested on one runs on the other",
+                out.append(Finding("debt.audit.stale_pin", f"{_rel(p, root)}:{n}", f"{name}=={pinned} is pinned but {have} is installed: code tested on one runs on the other",
                                    {"package": name, "pinned": pinned, "installed": have}, "error", "configuration"))
     return out
 
-# %% ../nbs/20_debt.ipynb #331f3ad3
+# %% ../nbs/20_debt.ipynb #3c1e16a4
 HYPERPARAMETERS = {"n_neighbors", "n_estimators", "max_depth", "learning_rate", "alpha", "C", "gamma", "top_k", "k",
                    "threshold", "min_samples_leaf", "min_samples_split", "n_components", "epochs", "batch_size", "l1_ratio",
                    "max_iter", "tol", "n_clusters", "window", "ttl"}
 
+# %% ../nbs/20_debt.ipynb #331f3ad3
 def _comments(src:str)->dict[int, str]:
     out = {}
     try:
@@ -386,7 +361,7 @@ def check_magic_numbers(files:list[Path], root:Path)->list[Finding]:
         for line, name, v in sorted(set(hits)):
             if v in (0, 1, -1, 2) or _is_rationale(com.get(line)) or _is_rationale(com.get(line - 1)): continue
             why = f' (its comment, "{com[line].strip()}", is not a rationale)' if line in com else ""
-            out.append(Finding("audit.magic_number", f"{_rel(p, root)}:{line}", f"{name} = {v} has no rationale{why}: nobody can say what depends on it",
+            out.append(Finding("debt.audit.magic_number", f"{_rel(p, root)}:{line}", f"{name} = {v} has no rationale{why}: nobody can say what depends on it",
                                {"name": name, "value": v}, "warning", "configuration"))
     return out
 
@@ -403,7 +378,7 @@ def _is_script(p:Path, root:Path, src:str)->bool:
 def check_tests(files:list[Path], root:Path)->list[Finding]:
     "No test files at all."
     if any(_is_test(p, root) and p.suffix == ".py" for p in files): return []
-    return [Finding("audit.no_tests", ".", "no test files (tests/, test_*.py): any change can break the system silently",
+    return [Finding("debt.audit.no_tests", ".", "no test files (tests/, test_*.py): any change can break the system silently",
                     {}, "error", "code")]
 
 def check_prints(files:list[Path], root:Path)->list[Finding]:
@@ -415,7 +390,7 @@ def check_prints(files:list[Path], root:Path)->list[Finding]:
         if _is_script(p, root, src) or (tree := _parse(p)) is None: continue
         lines = sorted(n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print")
         if lines:
-            out.append(Finding("audit.print", f"{_rel(p, root)}:{lines[0]}", f"{len(lines)} print call(s) in a module: output nobody collects, no levels, no context; use logging",
+            out.append(Finding("debt.audit.print", f"{_rel(p, root)}:{lines[0]}", f"{len(lines)} print call(s) in a module: output nobody collects, no levels, no context; use logging",
                                {"lines": lines[:20]}, "warning", "code"))
     return out
 
@@ -427,17 +402,17 @@ def check_catch_all(files:list[Path], root:Path)->list[Finding]:
     if len(sizes) < 3: return []
     med = float(np.median(list(sizes.values())))
     def grab_bag(p, n): return (p.stem.lower() in _GRAB_BAGS and n >= 3 * med and n > 200) or (n > 1000 and n >= 5 * med)
-    return [Finding("audit.catch_all_module", _rel(p, root), f"{n:,} lines, {n/med:.0f}x the median module ({med:.0f}): everything that fit nowhere else, impossible to test",
+    return [Finding("debt.audit.catch_all_module", _rel(p, root), f"{n:,} lines, {n/med:.0f}x the median module ({med:.0f}): everything that fit nowhere else, impossible to test",
                     {"lines": n, "median": med}, "warning", "code")
             for p, n in sorted(sizes.items()) if grab_bag(p, n)]
 
 def check_readme(files:list[Path], root:Path)->list[Finding]:
     "A missing, near-empty or TODO README."
     readmes = [p for p in files if p.parent == root and p.stem.lower() == "readme"]
-    if not readmes: return [Finding("audit.readme", ".", "no README: nobody can onboard", {}, "warning", "code")]
+    if not readmes: return [Finding("debt.audit.readme", ".", "no README: nobody can onboard", {}, "warning", "code")]
     t = readmes[0].read_text(errors="replace")
     if re.search(r"\bTODO\b", t) or len(t.strip()) < 200:
-        return [Finding("audit.readme", _rel(readmes[0], root), f"README is a placeholder ({len(t.strip())} characters{', says TODO' if 'TODO' in t else ''}): nobody can onboard",
+        return [Finding("debt.audit.readme", _rel(readmes[0], root), f"README is a placeholder ({len(t.strip())} characters{', says TODO' if 'TODO' in t else ''}): nobody can onboard",
                         {"chars": len(t.strip())}, "warning", "code")]
     return []
 
@@ -446,127 +421,73 @@ def check_notebooks(files:list[Path], root:Path, max_cells:int=100)->list[Findin
     out = []
     for p in files:
         if p.suffix != ".ipynb": continue
-        try: n = len(json.loads(p.read_text(errors="replace")).get("cells", []))
-        except (json.JSONDecodeError, AttributeError):
-            out.append(Finding("audit.notebook", _rel(p, root), "not a readable notebook (invalid JSON)", {}, "warning", "code")); continue
-        exports = any(re.search(r"^#\|\s*(export|default_exp)", "".join(c.get("source", "")), re.M)
-                      for c in json.loads(p.read_text(errors="replace")).get("cells", []) if c.get("cell_type") == "code")
-        if n > max_cells and not exports:
-            out.append(Finding("audit.notebook", _rel(p, root), f"{n} cells: logic trapped in a notebook cannot be imported, tested or reviewed",
-                               {"cells": n}, "warning", "pipeline"))
+        try:
+            cells = json.loads(p.read_text(errors="replace")).get("cells", [])
+            if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells): raise ValueError("cells is not a list of cells")
+        except (ValueError, AttributeError, RecursionError):   # bad JSON, not a notebook's layout, or nested too deep
+            out.append(Finding("debt.audit.notebook", _rel(p, root), "not a readable notebook (invalid JSON or not a notebook's layout)", {}, "warning", "code")); continue
+        exports = any(re.search(r"^#\|\s*(export|default_exp)", "".join(map(str, c.get("source", ""))), re.M)
+                      for c in cells if c.get("cell_type") == "code")
+        if len(cells) > max_cells and not exports:
+            out.append(Finding("debt.audit.notebook", _rel(p, root), f"{len(cells)} cells: logic trapped in a notebook cannot be imported, tested or reviewed",
+                               {"cells": len(cells)}, "warning", "pipeline"))
     return out
 
-# %% ../nbs/20_debt.ipynb #07fa333e
+# %% ../nbs/20_debt.ipynb #b56308bc
 CHECKS = [check_versioned_copies, check_duplicate_functions, check_binaries, check_stale_pins, check_magic_numbers,
           check_tests, check_prints, check_catch_all, check_readme, check_notebooks]
+MAX_FILE_BYTES = 1_000_000   # a text file the audit reads at most; a larger one is reported, not read
 
-def audit_report(path, *, installed:dict|None=None)->Report:
+def _reads(p:Path, root:Path)->bool:
+    "Whether a check reads the text of `p`: Python, notebooks, requirements files and the README."
+    return p.suffix in (".py", ".ipynb") or bool(re.fullmatch(r"requirements.*\.txt", p.name)) \
+        or (p.parent == root and p.stem.lower() == "readme")
+
+def _readable(files:list[Path], root:Path, max_bytes:int)->tuple[list[Path], list[Finding]]:
+    "The files the text checks may read, and an error finding for each one they cannot: unreadable, too large, not Python."
+    ok, out = [], []
+    for p in files:
+        if not _reads(p, root): ok.append(p); continue
+        try:
+            with p.open("rb") as fh: n = len(fh.read(max_bytes + 1))
+        except OSError as e:
+            out.append(Finding("debt.audit.unreadable", _rel(p, root), f"could not be read ({type(e).__name__}: {e.strerror or e}): "
+                               "the audit did not check it; fix its permissions or remove it", {"error": type(e).__name__}, "error", "code"))
+            continue
+        if n > max_bytes:
+            size = p.stat().st_size
+            out.append(Finding("debt.audit.skipped", _rel(p, root), f"not read: {_mb(max(size, n))} is over the audit's limit of "
+                               f"{_mb(max_bytes)} per file (generated code or data?); pass `max_file_bytes` to read it",
+                               {"bytes": max(size, n), "limit": max_bytes}, "error", "code"))
+            continue
+        if p.suffix == ".py" and _TREES.setdefault(p, _parse(p)) is None:
+            out.append(Finding("debt.audit.syntax", _rel(p, root), "not valid Python 3: the code checks (duplicates, magic "
+                               "numbers, prints) skipped it", {}, "warning", "code"))
+        ok.append(p)
+    return ok, out
+
+# %% ../nbs/20_debt.ipynb #07fa333e
+def audit_report(path,                      # the repository's folder
+                 *,
+                 installed:dict|None=None,  # package -> version in production (default: this environment's)
+                 max_file_bytes:int=MAX_FILE_BYTES,  # larger text files are not read; a finding says so
+                )->Report:
     "Run every audit check on the repository at `path`; a `Report` of findings."
     root = Path(path).resolve()
     if not root.is_dir(): raise NotADirectoryError(f"audit needs a folder; {path} is not one")
+    if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) or max_file_bytes < 1:
+        raise ValueError(f"audit: `max_file_bytes` must be a positive integer, got {max_file_bytes!r}")
     files = _files(root)
-    findings = []
-    for check in CHECKS:
-        findings += check(files, root, installed=installed) if check is check_stale_pins else check(files, root)
+    try:
+        readable, findings = _readable(files, root, max_file_bytes)   # also parses each Python file, once
+        for check in CHECKS:
+            if check is check_stale_pins: findings += check(readable, root, installed=installed)
+            else: findings += check(files if check is check_binaries else readable, root)
+    finally: _TREES.clear()
     return Report(findings, {"files": pd.DataFrame({"files audited": [len(files)]})}, title=f"audit of {root.name}")
 
-def audit(path, *, installed:dict|None=None)->DebtRegister:
+def audit(path, *, installed:dict|None=None, max_file_bytes:int=MAX_FILE_BYTES)->DebtRegister:
     "Audit the repository at `path` for ML technical-debt smells; a `DebtRegister` with one item per finding."
     reg = DebtRegister(title=f"Technical debt found in {Path(path).resolve().name}")
-    reg.add_report(audit_report(path, installed=installed))
+    reg.add_report(audit_report(path, installed=installed, max_file_bytes=max_file_bytes))
     return reg
-
-# %% ../nbs/20_debt.ipynb #2fea5aa9
-_FEATURES_SERVING = '''import pandas as pd
-
-
-def compute_user_features(user_df):
-    features = {}
-    features["avg_purchase_value"] = user_df["purchase_amount"].mean()
-    features["purchase_frequency"] = len(user_df) / 30  # hardcoded 30 days
-    features["days_since_last_purchase"] = (pd.Timestamp.now() - user_df["purchase_date"].max()).days
-    return features
-'''
-_FEATURES_TRAINING = '''import pandas as pd
-
-
-def compute_user_features(user_df, reference_date):
-    features = {}
-    features["avg_purchase_value"] = user_df["purchase_amount"].mean()
-    features["median_purchase_value"] = user_df["purchase_amount"].median()
-    features["purchase_frequency"] = len(user_df) / 90
-    features["days_since_last_purchase"] = (reference_date - user_df["purchase_date"].max()).days
-    features["category_diversity"] = user_df["category"].nunique()
-    return features
-'''
-_TRAIN = '''import pandas as pd
-from sklearn.neighbors import NearestNeighbors
-from features_v2 import compute_user_features
-{extra}
-df = pd.read_csv("data/user_interactions.csv")
-print("loaded", len(df))
-model = NearestNeighbors(
-    n_neighbors=47,  # Why 47? No comment, no config file.
-    metric="{metric}",
-    algorithm="brute",
-)
-SIMILARITY_THRESHOLD = 0.237  # Magic number. No explanation.
-print("training done")
-'''
-_PREDICT = '''import pickle
-from features import compute_user_features
-
-TOP_K = 12  # Why 12? Different from the 10 used in train_v2_new.py.
-model = pickle.load(open("model.pkl", "rb"))
-print("model loaded")
-'''
-
-def _notebook(n_cells:int)->str:
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": f"x{i} = {i}"} for i in range(n_cells)]
-    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-
-def make_legacy_repo(path, scale:float=1.0)->Path:
-    "Write NovaTech's legacy repository (names and defects of the case study, tiny files) under `path`."
-    root = Path(path); (root / "data").mkdir(parents=True, exist_ok=True); (root / "notebooks").mkdir(exist_ok=True)
-    files = {
-        "train_v1.py": _TRAIN.format(metric="cosine", extra=""),
-        "train_v2_new.py": _TRAIN.format(metric="euclidean", extra="# TODO: Priya - check if this is right, v1 used cosine\n"),
-        "train_v2_new_FIXED.py": _TRAIN.format(metric="euclidean", extra="# TODO: Priya - check if this is right, v1 used cosine\ndf = df.dropna()\n"),
-        "predict.py": _PREDICT,
-        "predict_fast.py": _PREDICT + "BATCH_SIZE = 512\n",
-        "features.py": _FEATURES_SERVING,
-        "features_v2.py": _FEATURES_TRAINING,
-        "config.py": "# settings\nDATA_PATH = 'data/'  # where the CSVs live\n",
-        "utils.py": "".join(f"def helper_{i}(x):\n    print('helper {i}')\n    return x + {i}\n\n" for i in range(max(60, int(301 * scale)))),
-        "requirements.txt": "pandas==1.5.3\nscikit-learn==1.2.2\nnumpy==1.24.3\nflask==2.3.2\n",
-        "README.md": "# recommendation-engine\n\nTODO: write documentation\n",
-        "data/products.csv": "product_id,category\n1,books\n2,garden\n",
-        "data/user_interactions.csv": "user_id,product_id,purchase_date,purchase_amount\n1,1,2024-01-02,19.99\n",
-        "notebooks/exploration.ipynb": _notebook(412),
-        "notebooks/exploration_copy.ipynb": _notebook(12),
-        "notebooks/test_something.ipynb": _notebook(3),
-    }
-    for name, text in files.items(): (root / name).write_text(text, encoding="utf-8")
-    import pickle  # the legacy repo's model: a pickle is exactly the defect being reproduced
-    (root / "model.pkl").write_bytes(pickle.dumps({"n_neighbors": 47, "metric": "cosine"}))
-    return root
-
-# %% ../nbs/20_debt.ipynb #dd657de5
-def make_clean_repo(path)->Path:
-    "Write the restructured repository of the remediation under `path`: it should audit clean."
-    root = Path(path)
-    for d in ("src/features", "src/models", "tests", "config"): (root / d).mkdir(parents=True, exist_ok=True)
-    files = {
-        "README.md": "# recommendation-engine\n\nRecommends products from users' purchase histories with a nearest-neighbour model.\n\n"
-                     "Install with `pip install -e .`, run `pytest`, train with `python -m src.models.train`; configs live in `config/`.\n"
-                     "Features are computed by one module, `src/features/user_features.py`, for training and serving alike.\n",
-        "requirements.txt": "pandas>=2.1\nscikit-learn>=1.3\nnumpy>=1.26\n",
-        "config/model_config.yaml": "n_neighbors: 47  # tuned in experiment 23\ntop_k: 10  # the same for training and serving\n",
-        "src/__init__.py": "", "src/features/__init__.py": "", "src/models/__init__.py": "",
-        "src/features/user_features.py": _FEATURES_TRAINING.replace("/ 90", "/ WINDOW_DAYS").replace("import pandas as pd\n", "import pandas as pd\n\nWINDOW_DAYS = 90  # two 45-day purchase cycles\n"),
-        "src/models/train.py": "import logging\nfrom sklearn.neighbors import NearestNeighbors\n\nlog = logging.getLogger(__name__)\n\n\ndef train(X, n_neighbors, metric):\n"
-                               "    log.info('training on %d users', len(X))\n    return NearestNeighbors(n_neighbors=n_neighbors, metric=metric, algorithm='brute').fit(X)\n",
-        "tests/test_features.py": "from src.features.user_features import WINDOW_DAYS\n\n\ndef test_window():\n    assert WINDOW_DAYS == 90\n",
-    }
-    for name, text in files.items(): (root / name).write_text(text, encoding="utf-8")
-    return root

@@ -10,22 +10,13 @@ from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
+from ._frames import need_columns
+
 # %% auto #0
 __all__ = ['NeighbourRecommender', 'PopularityRecommender', 'replay_split', 'per_user_metrics', 'precision_at_k', 'recall_at_k',
            'ndcg_at_k', 'hit_rate_at_k', 'catalog_coverage', 'gini', 'recommendation_metrics']
 
 # %% ../nbs/03_recsys.ipynb #372df95a
-def _frame(df, cols, what, fn, allow_empty=False):
-    "Check that `df` is a non-empty DataFrame with columns `cols`; return it."
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{fn}: `{what}` must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KeyError(f"{fn}: column(s) {missing} missing from `{what}` (columns: {list(df.columns)})")
-    if not allow_empty and len(df) == 0:
-        raise ValueError(f"{fn}: `{what}` is empty; it needs at least one row")
-    return df
-
 def _check_k(k, fn, name="k"):
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"{fn}: `{name}` must be an integer >= 1, got {k!r}")
@@ -33,7 +24,7 @@ def _check_k(k, fn, name="k"):
 
 def _numeric_features(X, fn):
     "The values of user-feature frame `X` as a float array, after checking they are numeric and finite."
-    _frame(X, [], "user_features", fn)
+    need_columns(X, [], "`user_features`", fn=fn, allow_empty=False)
     bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if bad: raise TypeError(f"{fn}: feature column(s) {bad} are not numeric")
     v = X.to_numpy(dtype="float64")
@@ -62,103 +53,95 @@ class NeighbourRecommender:
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
-# %% ../nbs/03_recsys.ipynb #05889858
-def _store_purchases(self, user_features, interactions, fn):
-    "Check the training inputs; record feature names, the users, the catalogue seen, popularity and who bought what."
-    X = _numeric_features(user_features, fn)
-    _frame(interactions, ["user_id", "product_id"], "interactions", fn)
-    if user_features.index.has_duplicates:
-        raise ValueError(f"{fn}: `user_features` has duplicate user ids in its index; one row per user")
-    self.feature_names_in_ = np.asarray(user_features.columns, dtype=object)
-    self.n_features_in_ = X.shape[1]
-    self.user_ids_ = user_features.index.to_numpy()
-    self.product_ids_ = np.sort(interactions["product_id"].unique())
-    pop = interactions["product_id"].value_counts().reindex(self.product_ids_, fill_value=0).to_numpy()
-    self.popularity_ = pop
-    rows = pd.Index(self.user_ids_).get_indexer(interactions["user_id"])
-    cols = np.searchsorted(self.product_ids_, interactions["product_id"].to_numpy())
-    keep = rows >= 0
-    P = sparse.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(len(X), self.product_ids_.size))
-    P.data[:] = 1.0
-    self.purchases_ = P
-    # tie-break order: popularity (descending), then product id
-    self._order_ = np.lexsort((self.product_ids_, -pop))
-    return X
+    def _store_purchases(self, user_features, interactions, fn):
+        "Check the training inputs; record feature names, the users, the catalogue seen, popularity and who bought what."
+        X = _numeric_features(user_features, fn)
+        need_columns(interactions, ["user_id", "product_id"], "`interactions`", fn=fn, allow_empty=False)
+        if user_features.index.has_duplicates:
+            raise ValueError(f"{fn}: `user_features` has duplicate user ids in its index; one row per user")
+        self.feature_names_in_ = np.asarray(user_features.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.user_ids_ = user_features.index.to_numpy()
+        self.product_ids_ = np.sort(interactions["product_id"].unique())
+        pop = interactions["product_id"].value_counts().reindex(self.product_ids_, fill_value=0).to_numpy()
+        self.popularity_ = pop
+        rows = pd.Index(self.user_ids_).get_indexer(interactions["user_id"])
+        cols = np.searchsorted(self.product_ids_, interactions["product_id"].to_numpy())
+        keep = rows >= 0
+        P = sparse.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(len(X), self.product_ids_.size))
+        P.data[:] = 1.0
+        self.purchases_ = P
+        # tie-break order: popularity (descending), then product id
+        self._order_ = np.lexsort((self.product_ids_, -pop))
+        return X
 
-def _fit(self:NeighbourRecommender,
-         user_features:pd.DataFrame,  # one row per training user, indexed by user_id, numeric feature columns
-         interactions:pd.DataFrame,   # training purchases with user_id and product_id
-        )->NeighbourRecommender:
-    "Fit the scaler and the neighbour index on `user_features`, and remember what each user bought in `interactions`."
-    fn = "NeighbourRecommender.fit"
-    _check_k(self.n_neighbors, fn, "n_neighbors"); _check_k(self.top_k, fn, "top_k"); _check_k(self.batch_size, fn, "batch_size")
-    X = self._store_purchases(user_features, interactions, fn)
-    if len(X) < 2: raise ValueError(f"{fn}: need at least 2 training users, got {len(X)}")
-    self.scaler_ = StandardScaler().fit(X)
-    self.nn_ = NearestNeighbors(n_neighbors=min(self.n_neighbors + 1, len(X)), metric=self.metric,
-                                algorithm=self.algorithm).fit(self.scaler_.transform(X))
-    return self
-NeighbourRecommender._store_purchases = _store_purchases
-NeighbourRecommender.fit = _fit
+    def fit(self,
+            user_features:pd.DataFrame,  # one row per training user, indexed by user_id, numeric feature columns
+            interactions:pd.DataFrame,   # training purchases with user_id and product_id
+           )->NeighbourRecommender:
+        "Fit the scaler and the neighbour index on `user_features`, and remember what each user bought in `interactions`."
+        fn = "NeighbourRecommender.fit"
+        _check_k(self.n_neighbors, fn, "n_neighbors"); _check_k(self.top_k, fn, "top_k"); _check_k(self.batch_size, fn, "batch_size")
+        X = self._store_purchases(user_features, interactions, fn)
+        if len(X) < 2: raise ValueError(f"{fn}: need at least 2 training users, got {len(X)}")
+        self.scaler_ = StandardScaler().fit(X)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.n_neighbors + 1, len(X)), metric=self.metric,
+                                    algorithm=self.algorithm).fit(self.scaler_.transform(X))
+        return self
 
-# %% ../nbs/03_recsys.ipynb #22dc09ec
-def _serving_features(self, X, fn):
-    if not hasattr(self, "scaler_"): raise RuntimeError(f"{fn}: this {type(self).__name__} is not fitted yet; call fit first")
-    _frame(X, [], "user_features", fn)
-    names = list(self.feature_names_in_)
-    missing, extra = [c for c in names if c not in X.columns], [c for c in X.columns if c not in names]
-    if missing or extra:
-        raise KeyError(f"{fn}: the model expects {self.n_features_in_} features {names}; "
-                       f"missing from `user_features`: {missing}; unexpected: {extra}")
-    return _numeric_features(X[names], fn)
+    def _serving_features(self, X, fn):
+        if not hasattr(self, "scaler_"): raise RuntimeError(f"{fn}: this {type(self).__name__} is not fitted yet; call fit first")
+        need_columns(X, [], "`user_features`", fn=fn, allow_empty=False)
+        names = list(self.feature_names_in_)
+        missing, extra = [c for c in names if c not in X.columns], [c for c in X.columns if c not in names]
+        if missing or extra:
+            raise KeyError(f"{fn}: the model expects {self.n_features_in_} features {names}; "
+                           f"missing from `user_features`: {missing}; unexpected: {extra}")
+        return _numeric_features(X[names], fn)
 
-# %% ../nbs/03_recsys.ipynb #1494d317
-def _rank(self, scores, seen, top_k):
-    "Top `top_k` column indices and scores of each row of `scores`, ties broken by popularity then id."
-    if seen is not None: scores = np.where(seen, -np.inf, scores)
-    s = scores[:, self._order_]                       # columns in tie-break order, so a stable sort keeps it
-    o = np.argsort(-s, axis=1, kind="stable")[:, :top_k]
-    return self._order_[o], np.take_along_axis(s, o, axis=1)
+    def _rank(self, scores, seen, top_k):
+        "Top `top_k` column indices and scores of each row of `scores`, ties broken by popularity then id."
+        if seen is not None: scores = np.where(seen, -np.inf, scores)
+        s = scores[:, self._order_]                       # columns in tie-break order, so a stable sort keeps it
+        o = np.argsort(-s, axis=1, kind="stable")[:, :top_k]
+        return self._order_[o], np.take_along_axis(s, o, axis=1)
 
-def _recommend(self:NeighbourRecommender,
-               user_features:pd.DataFrame,  # one row per user to serve, indexed by user_id, the training columns
-               exclude_seen:bool=False,     # drop products the user bought in the training interactions
-               top_k:int|None=None,         # recommendations per user (default: the model's `top_k`)
-              )->pd.DataFrame:
-    "Top `top_k` products for each user of `user_features`: a frame of user_id, rank (1 = best), product_id, score."
-    fn = "NeighbourRecommender.recommend"
-    X = self._serving_features(user_features, fn)
-    top_k = _check_k(self.top_k if top_k is None else top_k, fn, "top_k")
-    top_k = min(top_k, self.product_ids_.size)
-    dist, idx = self.nn_.kneighbors(self.scaler_.transform(X))
-    qid = user_features.index.to_numpy()
-    is_self = self.user_ids_[idx] == qid[:, None]
-    # keep the first n_neighbors that are not the user themself
-    keep = ~is_self & (np.cumsum(~is_self, axis=1) <= self.n_neighbors)
-    w = np.clip(1.0 - dist, 0.0, None) if self.metric == "cosine" else 1.0 / (1.0 + dist)
-    w = np.where(keep, w, 0.0)
-    n = len(X)
-    W = sparse.csr_matrix((w.ravel(), (np.repeat(np.arange(n), idx.shape[1]), idx.ravel())), shape=(n, len(self.user_ids_)))
-    wsum = np.maximum(w.sum(axis=1), 1e-12)[:, None]
-    own = pd.Index(self.user_ids_).get_indexer(qid)
-    out_p, out_s = [], []
-    for lo in range(0, n, self.batch_size):
-        hi = min(lo + self.batch_size, n)
-        S = (W[lo:hi] @ self.purchases_).toarray() / wsum[lo:hi]
-        seen = None
-        if exclude_seen:
-            seen = np.zeros(S.shape, dtype=bool)
-            r = own[lo:hi]; has = r >= 0
-            seen[has] = self.purchases_[r[has]].toarray() > 0
-        o, s = self._rank(S, seen, top_k)
-        out_p.append(o); out_s.append(s)
-    o, s = np.vstack(out_p), np.vstack(out_s)
-    rec = pd.DataFrame({"user_id": np.repeat(qid, top_k), "rank": np.tile(np.arange(1, top_k + 1), n),
-                        "product_id": self.product_ids_[o.ravel()], "score": s.ravel()})
-    return rec[np.isfinite(rec["score"])].reset_index(drop=True)
-
-NeighbourRecommender._serving_features, NeighbourRecommender._rank = _serving_features, _rank
-NeighbourRecommender.recommend = _recommend
+    def recommend(self,
+                  user_features:pd.DataFrame,  # one row per user to serve, indexed by user_id, the training columns
+                  exclude_seen:bool=False,     # drop products the user bought in the training interactions
+                  top_k:int|None=None,         # recommendations per user (default: the model's `top_k`)
+                 )->pd.DataFrame:
+        "Top `top_k` products for each user of `user_features`: a frame of user_id, rank (1 = best), product_id, score."
+        fn = "NeighbourRecommender.recommend"
+        X = self._serving_features(user_features, fn)
+        top_k = _check_k(self.top_k if top_k is None else top_k, fn, "top_k")
+        top_k = min(top_k, self.product_ids_.size)
+        dist, idx = self.nn_.kneighbors(self.scaler_.transform(X))
+        qid = user_features.index.to_numpy()
+        is_self = self.user_ids_[idx] == qid[:, None]
+        # keep the first n_neighbors that are not the user themself
+        keep = ~is_self & (np.cumsum(~is_self, axis=1) <= self.n_neighbors)
+        w = np.clip(1.0 - dist, 0.0, None) if self.metric == "cosine" else 1.0 / (1.0 + dist)
+        w = np.where(keep, w, 0.0)
+        n = len(X)
+        W = sparse.csr_matrix((w.ravel(), (np.repeat(np.arange(n), idx.shape[1]), idx.ravel())), shape=(n, len(self.user_ids_)))
+        wsum = np.maximum(w.sum(axis=1), 1e-12)[:, None]
+        own = pd.Index(self.user_ids_).get_indexer(qid)
+        out_p, out_s = [], []
+        for lo in range(0, n, self.batch_size):
+            hi = min(lo + self.batch_size, n)
+            S = (W[lo:hi] @ self.purchases_).toarray() / wsum[lo:hi]
+            seen = None
+            if exclude_seen:
+                seen = np.zeros(S.shape, dtype=bool)
+                r = own[lo:hi]; has = r >= 0
+                seen[has] = self.purchases_[r[has]].toarray() > 0
+            o, s = self._rank(S, seen, top_k)
+            out_p.append(o); out_s.append(s)
+        o, s = np.vstack(out_p), np.vstack(out_s)
+        rec = pd.DataFrame({"user_id": np.repeat(qid, top_k), "rank": np.tile(np.arange(1, top_k + 1), n),
+                            "product_id": self.product_ids_[o.ravel()], "score": s.ravel()})
+        return rec[np.isfinite(rec["score"])].reset_index(drop=True)
 
 # %% ../nbs/03_recsys.ipynb #2a693b56
 class PopularityRecommender(NeighbourRecommender):
@@ -185,7 +168,7 @@ class PopularityRecommender(NeighbourRecommender):
                  )->pd.DataFrame:
         "The bestsellers for each user of `user_features`: user_id, rank, product_id, score (share of purchases)."
         fn = "PopularityRecommender.recommend"
-        _frame(user_features, [], "user_features", fn)
+        need_columns(user_features, [], "`user_features`", fn=fn, allow_empty=False)
         if not hasattr(self, "popularity_"): raise RuntimeError(f"{fn}: not fitted yet; call fit first")
         top_k = min(_check_k(self.top_k if top_k is None else top_k, fn, "top_k"), self.product_ids_.size)
         qid = user_features.index.to_numpy(); n = len(qid)
@@ -214,7 +197,7 @@ def replay_split(interactions:pd.DataFrame,       # purchases with user_id, prod
                 )->tuple[pd.DataFrame, pd.DataFrame]:
     "Split `interactions` at `reference_date` into training purchases and the ground truth of the next `horizon_days`."
     fn = "replay_split"
-    _frame(interactions, ["user_id", "product_id", "purchase_date"], "interactions", fn)
+    need_columns(interactions, ["user_id", "product_id", "purchase_date"], "`interactions`", fn=fn, allow_empty=False)
     _check_k(horizon_days, fn, "horizon_days")
     try: ref = pd.Timestamp(reference_date)
     except (ValueError, TypeError) as e: raise ValueError(f"{fn}: `reference_date` must be a date, got {reference_date!r}") from e
@@ -228,7 +211,7 @@ def replay_split(interactions:pd.DataFrame,       # purchases with user_id, prod
 # %% ../nbs/03_recsys.ipynb #250a62ce
 def _top_k_frame(recommendations, k, fn):
     "The top `k` rows per user of `recommendations`, with a 0-based `pos`, checked for duplicates."
-    _frame(recommendations, ["user_id", "product_id"], "recommendations", fn)
+    need_columns(recommendations, ["user_id", "product_id"], "`recommendations`", fn=fn, allow_empty=False)
     k = _check_k(k, fn)
     r = recommendations[["user_id", "product_id"] + (["rank"] if "rank" in recommendations.columns else [])]
     if r[["user_id", "product_id"]].isna().any().any(): raise ValueError(f"{fn}: `recommendations` has missing user_id or product_id values")
@@ -240,7 +223,7 @@ def _top_k_frame(recommendations, k, fn):
     return r[r["pos"] < k], k
 
 def _truth_frame(ground_truth, fn):
-    _frame(ground_truth, ["user_id", "product_id"], "ground_truth", fn)
+    need_columns(ground_truth, ["user_id", "product_id"], "`ground_truth`", fn=fn, allow_empty=False)
     return ground_truth[["user_id", "product_id"]].drop_duplicates()
 
 # %% ../nbs/03_recsys.ipynb #2440bb8d

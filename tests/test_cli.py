@@ -108,7 +108,8 @@ def test_magic_numbers_are_advisory(files, tmp_path):
 
 
 def test_audit_writes_register(files, tmp_path):
-    from mlparity.debt import make_legacy_repo, make_clean_repo, DebtRegister
+    from mlparity.debt import DebtRegister
+    from mlparity.legacy import make_legacy_repo, make_clean_repo
     legacy = make_legacy_repo(tmp_path / "legacy")
     r = run("audit", legacy, "--write", tmp_path / "TECH_DEBT.md")
     assert r.returncode == 1

@@ -5,11 +5,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from mlparity.core import Finding, Report
 from mlparity.debt import (DebtItem, DebtRegister, CATEGORY_TITLES, SEVERITY_LEVELS, audit, audit_report,
-                           make_legacy_repo, make_clean_repo, novatech_register, check_magic_numbers, check_stale_pins)
+                           check_magic_numbers, check_stale_pins)
+from mlparity.legacy import make_legacy_repo, make_clean_repo, novatech_register
 
 PROD = {"pandas": "2.2.3", "scikit-learn": "1.5.2", "numpy": "2.1.3", "flask": "3.0.3"}
-PLANTED = {"audit.versioned_copies", "audit.duplicate_function", "audit.pickle", "audit.data_in_repo", "audit.stale_pin",
-           "audit.magic_number", "audit.no_tests", "audit.print", "audit.catch_all_module", "audit.readme", "audit.notebook"}
+PLANTED = {"debt.audit.versioned_copies", "debt.audit.duplicate_function", "debt.audit.pickle", "debt.audit.data_in_repo", "debt.audit.stale_pin",
+           "debt.audit.magic_number", "debt.audit.no_tests", "debt.audit.print", "debt.audit.catch_all_module", "debt.audit.readme", "debt.audit.notebook"}
 
 
 def checks(report): return {f.check for f in report.findings}
@@ -28,12 +29,12 @@ def test_clean_fixture_has_no_finding(tmp_path):
 
 
 @pytest.mark.parametrize("fix, gone", [
-    (lambda p: (p / "model.pkl").unlink(), "audit.pickle"),
-    (lambda p: [(p / n).unlink() for n in ("train_v1.py", "train_v2_new_FIXED.py", "predict_fast.py", "features_v2.py", "notebooks/exploration_copy.ipynb")], "audit.versioned_copies"),
-    (lambda p: ((p / "tests").mkdir(), (p / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n")), "audit.no_tests"),
-    (lambda p: (p / "README.md").write_text("# engine\n\n" + "Recommends products from purchase histories. " * 10), "audit.readme"),
-    (lambda p: (p / "requirements.txt").write_text("pandas>=2.1\n"), "audit.stale_pin"),
-    (lambda p: (p / "utils.py").write_text("def helper(x):\n    return x\n"), "audit.catch_all_module"),
+    (lambda p: (p / "model.pkl").unlink(), "debt.audit.pickle"),
+    (lambda p: [(p / n).unlink() for n in ("train_v1.py", "train_v2_new_FIXED.py", "predict_fast.py", "features_v2.py", "notebooks/exploration_copy.ipynb")], "debt.audit.versioned_copies"),
+    (lambda p: ((p / "tests").mkdir(), (p / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n")), "debt.audit.no_tests"),
+    (lambda p: (p / "README.md").write_text("# engine\n\n" + "Recommends products from purchase histories. " * 10), "debt.audit.readme"),
+    (lambda p: (p / "requirements.txt").write_text("pandas>=2.1\n"), "debt.audit.stale_pin"),
+    (lambda p: (p / "utils.py").write_text("def helper(x):\n    return x\n"), "debt.audit.catch_all_module"),
 ])
 def test_fixing_a_defect_removes_its_finding(tmp_path, fix, gone):
     root = make_legacy_repo(tmp_path / "legacy")
@@ -47,8 +48,8 @@ def test_git_checkout_audits_tracked_files_only(tmp_path):
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "add", "features.py", "README.md"], check=True)
     r = audit_report(root, installed=PROD)
-    assert "audit.pickle" not in checks(r) and "audit.duplicate_function" not in checks(r)
-    assert "audit.readme" in checks(r)
+    assert "debt.audit.pickle" not in checks(r) and "debt.audit.duplicate_function" not in checks(r)
+    assert "debt.audit.readme" in checks(r)
 
 
 def test_magic_number_rationale_rules(tmp_path):

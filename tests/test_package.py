@@ -35,7 +35,7 @@ def test_wheel_installs_and_imports_without_dev_tools(tmp_path):
     (outside / "b.csv").write_text("user_id,f\n2,1.0\n1,1.5\n")
     r = subprocess.run([exe, "parity", "a.csv", "b.csv", "--key", "user_id", "--json"], cwd=outside, capture_output=True, text=True)
     assert r.returncode == 1 and '"ok": false' in r.stdout, r.stdout + r.stderr
-    subprocess.run([py, "-c", "from mlparity.debt import make_clean_repo; make_clean_repo('clean')"], cwd=outside, check=True)
+    subprocess.run([py, "-c", "from mlparity.legacy import make_clean_repo; make_clean_repo('clean')"], cwd=outside, check=True)
     r = subprocess.run([exe, "audit", "clean"], cwd=outside, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     # and the registry works on a fresh folder
