@@ -370,18 +370,33 @@ def _to_profile(x, name, columns, sketch=None):
     return Profile.from_frame(x, columns, name, sketch)
 
 def _methods(method)->list:
+    if not isinstance(method, (str, list, tuple)):
+        raise TypeError(f"method must be 'auto', one of {METHODS}, or a list of them; got {type(method).__name__} {method!r}")
     ms = [method] if isinstance(method, str) else list(method)
-    bad = [m for m in ms if m not in METHODS + ("auto",)]
+    bad = [m for m in ms if not isinstance(m, str) or m not in METHODS + ("auto",)]
     if bad or not ms: raise ValueError(f"unknown drift method(s) {bad}: use 'auto' or any of {METHODS}")
     return ms
 
+_RANGES = {"ks": (0, 1, False), "chi2": (0, 1, False), "z": (0, 1, False),   # p-values: in (0, 1)
+           "js": (0, 1, True), "missing": (0, 1, True),                        # in (0, 1]: they never exceed 1
+           "wasserstein": (0, math.inf, False), "psi": (0, math.inf, False)}   # > 0: at 0 identical data would drift
+
 def _thresholds(thresholds)->dict:
-    "`THRESHOLDS` with the user's overrides, each checked."
+    "`THRESHOLDS` with the user's overrides, each checked: a finite number in the range its method can cross."
     thr = dict(THRESHOLDS)
     if thresholds is None: return thr
+    if not isinstance(thresholds, dict):
+        raise TypeError(f"thresholds must be a dict of method -> number, e.g. {{'wasserstein': 0.2}}, got {type(thresholds).__name__}")
     bad = set(thresholds) - set(thr)
-    if bad: raise ValueError(f"unknown threshold(s) {sorted(bad)}: thresholds are keyed by {sorted(thr)}")
-    thr.update(thresholds)
+    if bad: raise ValueError(f"unknown threshold(s) {sorted(bad, key=str)}: thresholds are keyed by {sorted(thr)}")
+    for m, v in thresholds.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"threshold {m!r} must be a number, got {type(v).__name__} {v!r}")
+        lo, hi, closed = _RANGES[m]
+        if not (math.isfinite(v) and lo < v and (v <= hi if closed else v < hi)):
+            what = "a p-value threshold, in (0, 1)" if m in P_VALUE_METHODS else f"in ({lo}, {hi}{']' if closed else ')'}"
+            raise ValueError(f"threshold {m!r} must be a finite number, {what}; got {v!r}")
+        thr[m] = float(v)
     return thr
 
 def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profile`

@@ -29,7 +29,9 @@ def monitor(reference:pd.DataFrame|Profile,   # training inputs, or their saved 
            )->pd.DataFrame:
     "The drift table of each batch of `batches` against `reference`, stacked with a `batch` column first."
     if not len(batches): raise ValueError("monitor: `batches` is empty; pass a mapping of label -> DataFrame")
-    if alpha is not None and not 0 < alpha < 1: raise ValueError(f"monitor: `alpha` must be in (0, 1) or None, got {alpha!r}")
+    if alpha is not None and (isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating))
+                              or not 0 < alpha < 1):   # NaN fails 0 < alpha too
+        raise ValueError(f"monitor: `alpha` must be a number in (0, 1) or None, got {alpha!r}")
     if isinstance(reference, Profile): ref = reference
     else:
         if columns is not None: need_columns(reference, columns, "reference", fn="monitor")
