@@ -167,19 +167,21 @@ THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "z": 0.05,          # p-value methods: d
 
 # %% ../nbs/14_drift.ipynb #6e902675
 P_VALUE_METHODS = {"ks", "chi2", "z"}
-AUTO_LARGE = 1000      # reference rows (non-missing) from which `method="auto"` switches from a test to a distance
+AUTO_LARGE = 1000      # reference rows (non-missing) above which `method="auto"` switches from a test to a distance
 TINY = 30              # fewer non-missing rows than this on either side: a warning that the verdict is weak
+FEW = 5                # numeric columns with at most this many distinct values are compared as categories by "auto"
 _APPLIES = {"numeric": ("ks", "wasserstein", "psi", "js"), "categorical": ("chi2", "js", "psi")}
 
 # %% ../nbs/14_drift.ipynb #6e902676
 def auto_method(kind:str,        # "numeric" or "categorical"
                 binary:bool,     # at most two distinct values in reference and current together
                 n_reference:int, # non-missing rows of the reference
+                n_unique:int|None=None,  # distinct values in reference and current together (numeric columns)
                )->str:
-    "The test `method='auto'` uses for a column: z-test if `binary`, else by `kind` and `n_reference` (Evidently's rule)."
+    "The test `method='auto'` uses for a column: z-test if `binary`, else by `kind`, `n_unique` and `n_reference` (Evidently's rule)."
     if binary: return "z"
-    if kind == "numeric": return "ks" if n_reference < AUTO_LARGE else "wasserstein"
-    return "chi2" if n_reference < AUTO_LARGE else "js"
+    if kind == "numeric" and (n_unique is None or n_unique > FEW): return "ks" if n_reference <= AUTO_LARGE else "wasserstein"
+    return "chi2" if n_reference <= AUTO_LARGE else "js"     # categories, and numeric columns with at most FEW values
 
 # %% ../nbs/14_drift.ipynb #609813bc
 def _distinct(s, k:int=3)->list:
@@ -222,9 +224,15 @@ def _numeric_stat(method, r, c, cache):
     s = psi(*cache["bins"]) if method == "psi" else js_distance(*cache["bins"])
     return s, math.nan, s
 
-def _categorical_stat(method, r, c):
-    cats = sorted(set(r.counts) | set(c.counts))
-    rc, cc = [r.counts.get(k, 0) for k in cats], [c.counts.get(k, 0) for k in cats]
+def _value_counts(s)->dict:
+    "Rows per distinct value of a numeric summary (a sketch of few values holds them exactly: it keeps up to k distinct)."
+    v, w = np.unique(s.values, return_counts=True) if s.sketch is None else (s.values, s.weights)
+    return {float(x): int(n) for x, n in zip(v, w)}
+
+def _categorical_stat(method, r:dict, c:dict):
+    "(statistic, p_value, effect_size) of `method` on the category counts `r` and `c`."
+    cats = sorted(set(r) | set(c))
+    rc, cc = [r.get(k, 0) for k in cats], [c.get(k, 0) for k in cats]
     if method == "chi2": return chi2_cramers_v(rc, cc)
     s = psi(rc, cc) if method == "psi" else js_distance(rc, cc)
     return s, math.nan, s
@@ -248,13 +256,17 @@ def _compare_column(col, r, c, methods, thr:dict)->tuple[list, list]:
             findings.append(Finding(f"{_CHECK}.missing", str(col), f"missing rate moved from {r.n_missing/r.n:.2%} "
                 f"to {c.n_missing/c.n:.2%}", {k: rows[-1][k] for k in ("statistic", "p_value")}, "error", _CAT))
     nr, nc = r.count, c.count
-    values = sorted(set(_distinct(r)) | set(_distinct(c)), key=str)
+    values = sorted(set(_distinct(r, FEW + 1)) | set(_distinct(c, FEW + 1)), key=str)
     binary = 0 < len(values) <= 2
-    wanted = list(dict.fromkeys(auto_method(r.kind, binary, nr) if m == "auto" else m for m in methods))
+    few = r.kind == "numeric" and 0 < len(values) <= FEW        # a few values: "auto" compares them as categories
+    auto = auto_method(r.kind, binary, nr, len(values) if few else None)
+    wanted = list(dict.fromkeys(auto if m == "auto" else m for m in methods))
+    by_value = {auto} if few and "auto" in methods and auto != "z" else set()   # "auto" on few values: count each value
+    allowed = _APPLIES[r.kind] + (("z",) if binary else ()) + tuple(by_value)
     for m in wanted:
-        if m not in _APPLIES[r.kind] + (("z",) if binary else ()):
+        if m not in allowed:
             raise ValueError(f"method {m!r} does not apply to {r.kind}{' binary' if binary else ''} column {col!r}: "
-                             f"use one of {_APPLIES[r.kind] + (('z',) if binary else ())}, or method='auto'")
+                             f"use one of {allowed}, or method='auto'")
     if nr == 0 or nc == 0:
         side = "reference and current" if nr == nc == 0 else "reference" if nr == 0 else "current"
         findings.append(Finding(f"{_CHECK}.empty", str(col), f"every value is missing in {side}: the distributions "
@@ -279,8 +291,9 @@ def _compare_column(col, r, c, methods, thr:dict)->tuple[list, list]:
             x1, x2, pos = _binary_counts(r, c, values)
             z, p = two_proportion_z(x1, nr, x2, nc)
             row = _row(col, m, z, p, abs(x2 / nc - x1 / nr), thr[m])
+        elif m in by_value: row = _row(col, m, *_categorical_stat(m, _value_counts(r), _value_counts(c)), thr[m])
         elif r.kind == "numeric": row = _row(col, m, *_numeric_stat(m, r, c, cache), thr[m])
-        else: row = _row(col, m, *_categorical_stat(m, r, c), thr[m])
+        else: row = _row(col, m, *_categorical_stat(m, r.counts, c.counts), thr[m])
         rows.append(row)
         if row["drifted"]:
             test = f"p = {row['p_value']:.3g} < {thr[m]}" if m in P_VALUE_METHODS else f"{m} {row['statistic']:.3g} >= {thr[m]}"

@@ -31,7 +31,7 @@ def monitor(reference:pd.DataFrame|Profile,   # training inputs, or their saved 
     if not len(batches): raise ValueError("monitor: `batches` is empty; pass a mapping of label -> DataFrame")
     if alpha is not None and (isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating))
                               or not 0 < alpha < 1):   # NaN fails 0 < alpha too
-        raise ValueError(f"monitor: `alpha` must be a number in (0, 1) or None, got {alpha!r}")
+        raise ValueError(f"monitor: `alpha` must be in (0, 1) or None (a number, not text), got {alpha!r}")
     if isinstance(reference, Profile): ref = reference
     else:
         if columns is not None: need_columns(reference, columns, "reference", fn="monitor")

@@ -63,7 +63,7 @@ def test_a_valid_threshold_still_decides():
 @pytest.mark.parametrize("alpha,words", [(float("nan"), "got nan"), ("0.01", "got '0.01'"), (0, "got 0"), (1, "got 1"),
                                          (True, "got True"), (-1, "got -1")])
 def test_bad_monitor_alpha(alpha, words):
-    with pytest.raises(ValueError, match="`alpha` must be a number in \\(0, 1\\) or None") as e:
+    with pytest.raises(ValueError, match="`alpha` must be in \\(0, 1\\) or None") as e:
         monitor(REF, {"d": CUR}, alpha=alpha)
     assert words in str(e.value)
 
@@ -129,3 +129,47 @@ def test_failing_is_drifted_and_reports_are_complete():
     assert isinstance(rep, DriftReport) and rep.failing == rep.drifted == ["x"]
     assert list(rep.figures) == ["x"]
     assert {f.check.split(".")[0] for f in rep.findings} == {"drift"}
+
+
+# ------------------------------------------------------------------ method="auto" against Evidently's documented rule
+
+def evidently_rule(n_unique, n_reference, numeric=True):
+    "Evidently's default test for a column (docs, 'data drift algorithm'): by type, distinct values and reference rows."
+    if n_unique <= 2: return "z"
+    if not numeric or n_unique <= 5: return "chi2" if n_reference <= 1000 else "js"
+    return "ks" if n_reference <= 1000 else "wasserstein"
+
+
+@pytest.mark.parametrize("n_unique", [2, 3, 4, 5, 6, 7, 20, 21, 200])
+@pytest.mark.parametrize("n", [40, 999, 1000, 1001, 20_000])
+@pytest.mark.parametrize("sketch", [None, 64])
+def test_auto_follows_evidentlys_rule(n_unique, n, sketch):
+    rng = np.random.default_rng(n_unique * n)
+    vals = np.arange(n) % n_unique
+    ref = pd.DataFrame({"x": vals.astype(float), "c": (vals % min(n_unique, 6)).astype(str)})
+    cur = pd.DataFrame({"x": rng.permutation(vals).astype(float), "c": ref["c"]})
+    t = drift_report(ref, cur, sketch=sketch).table.set_index("column")["method"]
+    assert t["x"] == evidently_rule(n_unique, n), (n_unique, n, t["x"])
+    assert t["c"] == evidently_rule(min(n_unique, 6), n, numeric=False)
+
+
+def test_auto_on_few_values_counts_each_value():
+    "A numeric column of 4 values: chi-square (or JS) on the count of each value, as on the same values as text."
+    from scipy import stats
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"stars": rng.choice([1, 2, 3, 4], 800, p=[.1, .2, .3, .4])})
+    cur = pd.DataFrame({"stars": rng.choice([1, 2, 3, 4], 600, p=[.2, .2, .3, .3])})
+    t = drift_report(ref, cur).table.iloc[0]
+    as_text = drift_report(ref.astype(str), cur.astype(str)).table.iloc[0]
+    table = np.array([np.bincount(ref.stars, minlength=5)[1:], np.bincount(cur.stars, minlength=5)[1:]])
+    chi2, p = stats.chi2_contingency(table, correction=False)[:2]
+    assert t["method"] == as_text["method"] == "chi2"
+    assert t["statistic"] == pytest.approx(chi2, rel=1e-12) and t["p_value"] == pytest.approx(p, rel=1e-9)
+    assert t["statistic"] == pytest.approx(as_text["statistic"], rel=1e-12) and bool(t["drifted"])
+    big = drift_report(pd.concat([ref] * 3), pd.concat([cur] * 3)).table.iloc[0]
+    big_text = drift_report(pd.concat([ref] * 3).astype(str), pd.concat([cur] * 3).astype(str)).table.iloc[0]
+    assert big["method"] == "js" and big["statistic"] == pytest.approx(big_text["statistic"], rel=1e-12)
+    # explicit methods keep their meaning: psi/js on deciles, and chi2 is for categories only
+    assert drift_report(ref, cur, method="js").table["method"].tolist() == ["js"]
+    with pytest.raises(ValueError, match="method 'chi2' does not apply to numeric column 'stars'"):
+        drift_report(ref, cur, method="chi2")
