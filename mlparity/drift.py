@@ -4,134 +4,17 @@
 
 # %% ../nbs/14_drift.ipynb #ce4bc6a3
 from __future__ import annotations
-import json, math
-from collections import Counter
+import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial.distance import jensenshannon
 
 from .core import Finding, Report, _is_dask
+from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch
 
 # %% auto #0
-__all__ = ['SKETCH_MIN', 'PSI_EPS', 'METHODS', 'THRESHOLDS', 'P_VALUE_METHODS', 'AUTO_LARGE', 'TINY', 'TABLE_COLUMNS', 'Profile',
-           'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v', 'two_proportion_z',
-           'auto_method', 'DriftReport', 'drift_report']
-
-# %% ../nbs/14_drift.ipynb #64b4b984
-def _column_kind(s:pd.Series, name, side:str)->str:
-    "'numeric' or 'categorical' for the values of `s` (column `name` of `side`), or a clear TypeError."
-    if pd.api.types.is_bool_dtype(s.dtype): return "categorical"
-    if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
-        raise TypeError(f"column {name!r} of {side} is {s.dtype}: convert it to a number first (e.g. age in days)")
-    if pd.api.types.is_numeric_dtype(s.dtype): return "numeric"
-    types = {type(v).__name__ for v in s.dropna().unique()}
-    if len(types) > 1:
-        raise TypeError(f"column {name!r} of {side} mixes value types ({', '.join(sorted(types))}): cast it to one "
-                        f"type first, e.g. `df[{name!r}].astype(str)` or `pd.to_numeric(df[{name!r}])`")
-    return "categorical"
-
-SKETCH_MIN = 16   # the fewest values a sketch may keep per column
-
-def _check_sketch(sketch)->int|None:
-    if sketch is None: return None
-    if isinstance(sketch, bool) or not isinstance(sketch, (int, np.integer)) or sketch < SKETCH_MIN:
-        raise ValueError(f"sketch must be None (keep every value: exact) or an integer >= {SKETCH_MIN}, the values "
-                         f"kept per numeric column (65_536 keeps CDFs within 1.5e-5 to 3e-5 per merge level), got {sketch!r}")
-    return int(sketch)
-
-def _summarise(s:pd.Series, name, side:str, sketch:int|None=None)->dict:
-    "The mergeable summary of column `name`: row and missing counts, sorted values (or their sketch) or category counts."
-    kind = _column_kind(s, name, side)
-    if kind == "numeric":
-        x = s.to_numpy(dtype="float64", na_value=np.nan)
-        nan = np.isnan(x)
-        if np.isinf(x).any():
-            raise ValueError(f"column {name!r} of {side} holds {int(np.isinf(x).sum())} infinite value(s): "
-                             "replace them with NaN (then they count as missing) or clip them")
-        n_missing = int(nan.sum())
-        v = np.sort(x)                                   # NaN sort last
-        if sketch is not None: return _sketch_summary(v[:len(v) - n_missing], len(x), n_missing, sketch)
-        return dict(kind=kind, n=len(x), n_missing=n_missing, values=v[:len(v) - n_missing])
-    counts = s.dropna().astype(str).value_counts(sort=False)
-    return dict(kind=kind, n=len(s), n_missing=int(s.isna().sum()),
-                counts={str(k): int(c) for k, c in sorted(counts.items())})
-
-# %% ../nbs/14_drift.ipynb #9bc1dd5f
-class Profile:
-    "Mergeable per-column summaries of a frame: all that `drift_report` needs, without the rows."
-    def __init__(self, columns:dict): self.columns = dict(columns)   # name -> summary dict
-
-    @classmethod
-    def from_frame(cls,
-                   df:pd.DataFrame,         # the data to summarise (the training data, say)
-                   columns:list|None=None,  # columns to keep (default: all)
-                   name:str="reference",    # what to call `df` in error messages
-                   sketch:int|None=None,    # keep at most this many values per numeric column (approximate); None: all
-                  )->Profile:
-        "Profile `columns` of `df`: sorted non-missing values of numeric columns (or a sketch), category counts of the others."
-        sketch = _check_sketch(sketch)
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"{name} must be a DataFrame or a Profile, got {type(df).__name__}")
-        columns = list(df.columns) if columns is None else list(columns)
-        absent = [c for c in columns if c not in df.columns]
-        if absent: raise KeyError(f"column(s) {absent} missing from {name} (columns: {list(df.columns)})")
-        return cls({c: _summarise(df[c], c, name, sketch) for c in columns})
-
-    @property
-    def n_rows(self)->int: return max((s["n"] for s in self.columns.values()), default=0)
-
-    def __repr__(self):
-        cols = ", ".join(f"{c} ({s['kind']})" for c, s in self.columns.items())
-        return f"<Profile of {self.n_rows} rows: {cols}>"
-
-# %% ../nbs/14_drift.ipynb #b78778d6
-def _merge_summaries(c, a:dict, b:dict)->dict:
-    if a["kind"] != b["kind"]:
-        raise TypeError(f"column {c!r} is {a['kind']} in one profile and {b['kind']} in the other: cast the partitions alike")
-    m = dict(kind=a["kind"], n=a["n"] + b["n"], n_missing=a["n_missing"] + b["n_missing"])
-    if a["kind"] == "categorical": m["counts"] = dict(sorted((Counter(a["counts"]) + Counter(b["counts"])).items()))
-    elif "sketch" in a or "sketch" in b: m.update(_merge_sketches(a, b))
-    else: m["values"] = np.sort(np.concatenate([a["values"], b["values"]]), kind="stable")
-    return m
-
-def _merge(self:Profile, other:Profile)->Profile:
-    "The profile of the union of the rows behind `self` and `other` (two partitions of one dataset)."
-    if not isinstance(other, Profile): raise TypeError(f"can only merge a Profile, got {type(other).__name__}")
-    if list(self.columns) != list(other.columns):
-        raise ValueError(f"profiles have different columns: {list(self.columns)} vs {list(other.columns)}")
-    return Profile({c: _merge_summaries(c, s, other.columns[c]) for c, s in self.columns.items()})
-Profile.merge = _merge
-
-# %% ../nbs/14_drift.ipynb #6f37eb57
-_FORMAT = "mlparity.drift.Profile/1"
-
-def _save(self:Profile,
-          path,   # the file to write, e.g. "reference.npz"
-         )->None:
-    "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
-    meta = {"format": _FORMAT, "columns": [{"name": c, **{k: v for k, v in s.items() if k not in ("values", "weights")}}
-                                           for c, s in self.columns.items()]}
-    arrays = {f"values_{i}": s["values"] for i, s in enumerate(self.columns.values()) if s["kind"] == "numeric"}
-    arrays |= {f"weights_{i}": s["weights"] for i, s in enumerate(self.columns.values()) if "weights" in s}
-    with open(path, "wb") as f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-
-def _load(cls,
-          path,   # a file written by `Profile.save`
-         )->Profile:
-    "Read a profile written by `Profile.save` from `path`."
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        if meta.get("format") != _FORMAT: raise ValueError(f"{path} is not an mlparity drift profile (format {meta.get('format')!r})")
-        cols = {}
-        for i, s in enumerate(meta["columns"]):
-            name = s.pop("name")
-            if s["kind"] == "numeric": s["values"] = z[f"values_{i}"]
-            if "sketch" in s: s["weights"] = z[f"weights_{i}"]
-            cols[name] = s
-    return cls(cols)
-Profile.save, Profile.load = _save, classmethod(_load)
+__all__ = ['METHODS', 'THRESHOLDS', 'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v',
+           'two_proportion_z', 'auto_method', 'DriftReport', 'drift_report']
 
 # %% ../nbs/14_drift.ipynb #76903cdc
 def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[float, float]:
@@ -170,6 +53,7 @@ def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
                 ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
             if ok: return float(d_exact), float(np.clip(p, 0, 1))
             d = d_exact                                  # scipy keeps the rounded statistic when it falls back
+    from scipy import stats
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return float(d), float(np.clip(stats.distributions.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
@@ -187,9 +71,10 @@ def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
     diff[pb] = c["a_le_b"] * n2 - np.arange(1, n2 + 1) * n1
     return float(np.dot(np.abs(diff[:-1]).astype(np.float64), np.diff(merged)) / (n1 * n2))
 
-# %% ../nbs/14_drift.ipynb #99250caa
+# %% ../nbs/14_drift.ipynb #99250cab
 PSI_EPS = 1e-4   # share given to an empty bin in PSI, as Evidently does, so that log(0) never happens
 
+# %% ../nbs/14_drift.ipynb #99250caa
 def _quantile_counts(a:np.ndarray, b:np.ndarray, bins:int=10)->tuple[np.ndarray, np.ndarray]:
     "Counts of sorted `a` and `b` in the `bins` quantile bins of `a` (equal-frequency bins of the reference)."
     edges = np.unique(np.quantile(a, np.arange(1, bins) / bins))
@@ -204,12 +89,14 @@ def psi(ref_counts, cur_counts)->float:
 
 def js_distance(ref_counts, cur_counts)->float:
     "Jensen-Shannon distance (base 2, so in [0, 1]) between the distributions of `ref_counts` and `cur_counts`."
+    from scipy.spatial.distance import jensenshannon
     p, q = (np.asarray(x, float) / np.sum(x) for x in (ref_counts, cur_counts))
     return float(jensenshannon(p, q, base=2))
 
 # %% ../nbs/14_drift.ipynb #4039bba5
 def chi2_cramers_v(ref_counts, cur_counts)->tuple[float, float, float]:
     "Chi-square test of homogeneity on the 2 x k table of category counts: (chi2, p-value, Cramér's V)."
+    from scipy import stats
     t = np.array([ref_counts, cur_counts], dtype=float)
     t = t[:, t.sum(axis=0) > 0]
     if t.shape[1] < 2: return 0.0, 1.0, 0.0          # one category on both sides: nothing can differ
@@ -218,6 +105,7 @@ def chi2_cramers_v(ref_counts, cur_counts)->tuple[float, float, float]:
 
 def two_proportion_z(x1:int, n1:int, x2:int, n2:int)->tuple[float, float]:
     "Pooled two-proportion z-test of `x1`/`n1` against `x2`/`n2`: (z, two-sided p-value)."
+    from scipy import stats
     p1, p2, p = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
     se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
     if se == 0: return 0.0, 1.0                      # both samples all 0 or all 1
@@ -225,70 +113,11 @@ def two_proportion_z(x1:int, n1:int, x2:int, n2:int)->tuple[float, float]:
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
 # %% ../nbs/14_drift.ipynb #850e15a6
-def _runs(v:np.ndarray, w:np.ndarray|None=None)->tuple[np.ndarray, np.ndarray]:
-    "Sorted values `v` (weights `w`, default 1 each) as their distinct values and the total weight of each."
-    if len(v) == 0: return v.astype("float64"), np.zeros(0, np.int64)
-    first = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
-    if w is None: return v[first], np.diff(np.append(first, len(v))).astype(np.int64)
-    return v[first], np.add.reduceat(w, first).astype(np.int64)
-
-def _compress(v:np.ndarray, w:np.ndarray, k:int)->tuple[np.ndarray, np.ndarray, int]:
-    "At most `k` of the distinct sorted values `v` (weights `w`), and the largest error in rows this puts in the CDF."
-    if len(v) <= k: return v, w, 0
-    c = np.cumsum(w)
-    heavy = int((w >= c[-1] / (k - 2)).sum())
-    s = c[-1] / max(k - 2 - heavy, (k - 2) // 2)         # rows per bucket, leaving room for a bucket before each heavy value
-    step = np.floor(c / s)
-    end = np.concatenate([[True], step[1:] > step[:-1]]) # a bucket ends where the running count passes a multiple of s,
-    end[:-1] |= w[1:] >= s                               # and just before a value that fills a bucket alone (an atom);
-    end[-1] = True                                       # the smallest and largest values are kept as they are
-    last = np.maximum.accumulate(np.where(end, np.arange(len(v)), -1))   # the kept value at or below each value
-    err = int((c - c[last]).max())                       # rows at or below a value that the kept values miss: < s
-    return v[end], np.diff(c[end], prepend=0), err
-
-def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->dict:
-    "The sketch of the sorted non-missing values `x`: distinct values with counts, compressed to at most `k`."
-    v, w = _runs(x)
-    v, w, err = _compress(v, w, k)
-    mean, m2 = _mean_m2(x)
-    return dict(kind="numeric", n=n, n_missing=n_missing, values=v, weights=w, rank_error=err, sketch=k, mean=mean, m2=m2)
-
-def _mean_m2(x:np.ndarray)->tuple[float, float]:
-    "Mean and sum of squared deviations of `x` (0, 0 when empty): what a sketch keeps to give the exact spread."
-    if not len(x): return 0.0, 0.0
-    mean = float(x.mean())
-    return mean, float(((x - mean) ** 2).sum())
-
-def _weights(s:dict)->np.ndarray: return s["weights"] if "weights" in s else np.ones(len(s["values"]), np.int64)
-
-def _moments(s:dict)->tuple[int, float, float]:
-    "Count, mean and sum of squared deviations of a numeric summary's values (exact ones computed, sketched ones kept)."
-    if "m2" in s: return s["n"] - s["n_missing"], s["mean"], s["m2"]
-    return len(s["values"]), *_mean_m2(s["values"])
-
-def _merge_sketches(a:dict, b:dict)->dict:
-    "The merged sketch of two numeric summaries, one of them at least a sketch: errors add, compression adds its own."
-    k = min(s["sketch"] for s in (a, b) if "sketch" in s)
-    v, w = np.concatenate([a["values"], b["values"]]), np.concatenate([_weights(a), _weights(b)])
-    o = np.argsort(v, kind="stable")
-    v, w, err = _compress(*_runs(v[o], w[o]), k)
-    (na, ma, qa), (nb, mb, qb) = _moments(a), _moments(b)
-    n = na + nb
-    d = mb - ma
-    mean, m2 = (ma + d * nb / n, qa + qb + d * d * na * nb / n) if n else (0.0, 0.0)   # Chan et al.'s pairwise update
-    return dict(values=v, weights=w, rank_error=a.get("rank_error", 0) + b.get("rank_error", 0) + err, sketch=k,
-                mean=mean, m2=m2)
-
-def _cum(s:dict, x:np.ndarray, side:str="right")->np.ndarray:
-    "Rows of summary `s` at or below (side='right') or below (side='left') each of `x`."
-    c = np.concatenate([[0], np.cumsum(_weights(s))])
-    return c[np.searchsorted(s["values"], x, side)]
-
-def _weighted_numeric_stat(method:str, r:dict, c:dict, cache:dict)->tuple[float, float, float]:
+def _weighted_numeric_stat(method:str, r, c, cache:dict)->tuple[float, float, float]:
     "(statistic, p_value, effect_size) of `method` from two numeric summaries, either a sketch: CDFs at every kept value."
     if "u" not in cache:
-        u = np.union1d(r["values"], c["values"])
-        cache.update(u=u, cr=_cum(r, u), cc=_cum(c, u))
+        u = np.union1d(r.values, c.values)
+        cache.update(u=u, cr=r.cum(u), cc=c.cum(u))
     u, cr, cc = cache["u"], cache["cr"], cache["cc"]
     n1, n2 = int(cr[-1]), int(cc[-1])
     if method == "ks":
@@ -296,12 +125,12 @@ def _weighted_numeric_stat(method:str, r:dict, c:dict, cache:dict)->tuple[float,
         d, p = _ks_pvalue(d, n1, n2); return d, p, d
     if method == "wasserstein":
         w = float(np.dot(np.abs(cr[:-1] / n1 - cc[:-1] / n2), np.diff(u)))
-        _, _, m2 = _moments(r); sd = math.sqrt(m2 / n1)
+        _, _, m2 = r.moments(); sd = math.sqrt(m2 / n1)
         w = w / sd if sd > 0 else (0.0 if w == 0 else math.inf)
         return w, math.nan, w
     if "bins" not in cache:
-        edges = np.unique(_weighted_quantile(r["values"], _weights(r), np.arange(1, 10) / 10))
-        cache["bins"] = tuple(np.diff(np.concatenate([[0], _cum(s, edges), [n]])) for s, n in ((r, n1), (c, n2)))
+        edges = np.unique(_weighted_quantile(r.values, r.weights, np.arange(1, 10) / 10))
+        cache["bins"] = tuple(np.diff(np.concatenate([[0], s.cum(edges), [n]])) for s, n in ((r, n1), (c, n2)))
     s = psi(*cache["bins"]) if method == "psi" else js_distance(*cache["bins"])
     return s, math.nan, s
 
@@ -314,17 +143,17 @@ def _weighted_quantile(v:np.ndarray, w:np.ndarray, q:np.ndarray)->np.ndarray:
     out = a + (b - a) * g
     return np.where(g >= 0.5, b - (b - a) * (1 - g), out)           # numpy's two-sided interpolation
 
-def _error_bounds(col, r:dict, c:dict, methods:list)->list[dict]:
+def _error_bounds(col, r, c, methods:list)->list[dict]:
     "How far each statistic of a column compared on sketches can be from the exact one (0 for exact summaries)."
-    nr, nc = r["n"] - r["n_missing"], c["n"] - c["n_missing"]
-    cdf = (r.get("rank_error", 0) / nr if nr else 0.0) + (c.get("rank_error", 0) / nc if nc else 0.0)
+    nr, nc = r.count, c.count
+    cdf = (r.rank_error / nr if nr and r.kind == "numeric" else 0.0) + (c.rank_error / nc if nc and c.kind == "numeric" else 0.0)
     out = []
     for m in methods:
         if cdf == 0 or m in ("missing", "z", "chi2"): e = 0.0
         elif m == "ks": e = cdf
         elif m == "wasserstein":                  # |area between CDFs| moves by at most cdf x the range of the values
-            sd = math.sqrt(_moments(r)[2] / nr)
-            span = max(r["values"][-1], c["values"][-1]) - min(r["values"][0], c["values"][0])
+            sd = math.sqrt(r.moments()[2] / nr)
+            span = max(r.values[-1], c.values[-1]) - min(r.values[0], c.values[0])
             e = cdf * span / sd if sd > 0 else math.inf
         else: e = math.nan                       # psi, js: quantile bins move too; no bound is claimed (see tests)
         out.append(dict(column=col, method=m, cdf_error=cdf, statistic_error=e))
@@ -335,50 +164,56 @@ METHODS = ("ks", "wasserstein", "psi", "js", "chi2", "z")
 THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "z": 0.05,          # p-value methods: drifted when p_value < threshold
               "wasserstein": 0.1, "psi": 0.1, "js": 0.1,     # distances: drifted when statistic >= threshold
               "missing": 0.01}                              # missing rate: drifted when it moves >= 1 point (and p < 0.05)
+
+# %% ../nbs/14_drift.ipynb #6e902675
 P_VALUE_METHODS = {"ks", "chi2", "z"}
-AUTO_LARGE = 1000      # reference rows (non-missing) from which `method="auto"` switches from a test to a distance
+AUTO_LARGE = 1000      # reference rows (non-missing) above which `method="auto"` switches from a test to a distance
 TINY = 30              # fewer non-missing rows than this on either side: a warning that the verdict is weak
+FEW = 5                # numeric columns with at most this many distinct values are compared as categories by "auto"
 _APPLIES = {"numeric": ("ks", "wasserstein", "psi", "js"), "categorical": ("chi2", "js", "psi")}
 
+# %% ../nbs/14_drift.ipynb #6e902676
 def auto_method(kind:str,        # "numeric" or "categorical"
                 binary:bool,     # at most two distinct values in reference and current together
                 n_reference:int, # non-missing rows of the reference
+                n_unique:int|None=None,  # distinct values in reference and current together (numeric columns)
                )->str:
-    "The test `method='auto'` uses for a column: z-test if `binary`, else by `kind` and `n_reference` (Evidently's rule)."
+    "The test `method='auto'` uses for a column: z-test if `binary`, else by `kind`, `n_unique` and `n_reference` (Evidently's rule)."
     if binary: return "z"
-    if kind == "numeric": return "ks" if n_reference < AUTO_LARGE else "wasserstein"
-    return "chi2" if n_reference < AUTO_LARGE else "js"
+    if kind == "numeric" and (n_unique is None or n_unique > FEW): return "ks" if n_reference <= AUTO_LARGE else "wasserstein"
+    return "chi2" if n_reference <= AUTO_LARGE else "js"     # categories, and numeric columns with at most FEW values
 
 # %% ../nbs/14_drift.ipynb #609813bc
-def _distinct(s:dict, k:int=3)->list:
+def _distinct(s, k:int=3)->list:
     "Up to `k` distinct non-missing values of a summary (enough to tell a binary column), found by binary search."
-    if s["kind"] == "categorical": return list(s["counts"])[:k]
-    v, out, i = s["values"], [], 0
+    if s.kind == "categorical": return list(s.counts)[:k]
+    v, out, i = s.values, [], 0
     while i < len(v) and len(out) < k:
         out.append(float(v[i])); i = int(np.searchsorted(v, v[i], "right"))
     return out
 
-def _binary_counts(r:dict, c:dict, values)->tuple[int, int, str]:
+def _binary_counts(r, c, values)->tuple[int, int, str]:
     "Rows equal to the larger of the two `values` in each side, and that value as text."
-    pos = max(values) if r["kind"] == "numeric" else sorted(values)[-1]
-    if r["kind"] == "numeric":
-        count = lambda s: int(_weights(s).sum()) - int(_cum(s, [pos], "left")[0])
+    pos = max(values) if r.kind == "numeric" else sorted(values)[-1]
+    if r.kind == "numeric":
+        count = lambda s: s.count - int(s.cum([pos], "left")[0])
         return count(r), count(c), f"{pos:g}"
-    return r["counts"].get(pos, 0), c["counts"].get(pos, 0), pos
+    return r.counts.get(pos, 0), c.counts.get(pos, 0), pos
 
-# %% ../nbs/14_drift.ipynb #d3fa5b9d
+# %% ../nbs/14_drift.ipynb #d3fa5b9c
 TABLE_COLUMNS = ["column", "method", "statistic", "p_value", "effect_size", "threshold", "drifted"]
 _CHECK, _CAT = "drift", "model_staleness"
 
+# %% ../nbs/14_drift.ipynb #d3fa5b9d
 def _row(col, method, stat, p, effect, thr):
     drifted = (p < thr) if method in P_VALUE_METHODS else (effect >= thr)
     return dict(column=col, method=method, statistic=stat, p_value=p, effect_size=effect, threshold=thr,
                 drifted=None if np.isnan(stat) else bool(drifted))
 
-def _numeric_stat(method, r:dict, c:dict, cache):
+def _numeric_stat(method, r, c, cache):
     "(statistic, p_value, effect_size) of `method` on numeric summaries; `cache` holds work shared by methods."
-    if "weights" in r or "weights" in c: return _weighted_numeric_stat(method, r, c, cache)
-    a, b = r["values"], c["values"]
+    if r.sketch is not None or c.sketch is not None: return _weighted_numeric_stat(method, r, c, cache)
+    a, b = r.values, c.values
     if method == "ks":
         d, p = ks_2samp_sorted(a, b, cache); return d, p, d
     if method == "wasserstein":
@@ -389,39 +224,49 @@ def _numeric_stat(method, r:dict, c:dict, cache):
     s = psi(*cache["bins"]) if method == "psi" else js_distance(*cache["bins"])
     return s, math.nan, s
 
-def _categorical_stat(method, r, c):
-    cats = sorted(set(r["counts"]) | set(c["counts"]))
-    rc, cc = [r["counts"].get(k, 0) for k in cats], [c["counts"].get(k, 0) for k in cats]
+def _value_counts(s)->dict:
+    "Rows per distinct value of a numeric summary (a sketch of few values holds them exactly: it keeps up to k distinct)."
+    v, w = np.unique(s.values, return_counts=True) if s.sketch is None else (s.values, s.weights)
+    return {float(x): int(n) for x, n in zip(v, w)}
+
+def _categorical_stat(method, r:dict, c:dict):
+    "(statistic, p_value, effect_size) of `method` on the category counts `r` and `c`."
+    cats = sorted(set(r) | set(c))
+    rc, cc = [r.get(k, 0) for k in cats], [c.get(k, 0) for k in cats]
     if method == "chi2": return chi2_cramers_v(rc, cc)
     s = psi(rc, cc) if method == "psi" else js_distance(rc, cc)
     return s, math.nan, s
 
 def _missing_row(col, r, c, thr):
-    rr, cr = r["n_missing"] / r["n"], c["n_missing"] / c["n"]
-    z, p = two_proportion_z(r["n_missing"], r["n"], c["n_missing"], c["n"])
+    rr, cr = r.n_missing / r.n, c.n_missing / c.n
+    z, p = two_proportion_z(r.n_missing, r.n, c.n_missing, c.n)
     return dict(column=col, method="missing", statistic=cr - rr, p_value=p, effect_size=abs(cr - rr), threshold=thr,
                 drifted=bool(abs(cr - rr) >= thr and p < THRESHOLDS["z"]))
 
 # %% ../nbs/14_drift.ipynb #1807aced
-def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
+def _compare_column(col, r, c, methods, thr:dict)->tuple[list, list]:
     "Rows of the drift table and findings for column `col`, from its reference and current summaries `r`, `c`."
-    if r["kind"] != c["kind"]:
-        raise TypeError(f"column {col!r} is {r['kind']} in reference but {c['kind']} in current: "
+    if r.kind != c.kind:
+        raise TypeError(f"column {col!r} is {r.kind} in reference but {c.kind} in current: "
                         f"cast one side (e.g. `pd.to_numeric` or `.astype(str)`) so both have the same type")
     rows, findings = [], []
-    if r["n_missing"] or c["n_missing"]:
+    if r.n_missing or c.n_missing:
         rows.append(_missing_row(col, r, c, thr["missing"]))
         if rows[-1]["drifted"]:
-            findings.append(Finding(f"{_CHECK}.missing", str(col), f"missing rate moved from {r['n_missing']/r['n']:.2%} "
-                f"to {c['n_missing']/c['n']:.2%}", {k: rows[-1][k] for k in ("statistic", "p_value")}, "error", _CAT))
-    nr, nc = r["n"] - r["n_missing"], c["n"] - c["n_missing"]
-    values = sorted(set(_distinct(r)) | set(_distinct(c)), key=str)
+            findings.append(Finding(f"{_CHECK}.missing", str(col), f"missing rate moved from {r.n_missing/r.n:.2%} "
+                f"to {c.n_missing/c.n:.2%}", {k: rows[-1][k] for k in ("statistic", "p_value")}, "error", _CAT))
+    nr, nc = r.count, c.count
+    values = sorted(set(_distinct(r, FEW + 1)) | set(_distinct(c, FEW + 1)), key=str)
     binary = 0 < len(values) <= 2
-    wanted = list(dict.fromkeys(auto_method(r["kind"], binary, nr) if m == "auto" else m for m in methods))
+    few = r.kind == "numeric" and 0 < len(values) <= FEW        # a few values: "auto" compares them as categories
+    auto = auto_method(r.kind, binary, nr, len(values) if few else None)
+    wanted = list(dict.fromkeys(auto if m == "auto" else m for m in methods))
+    by_value = {auto} if few and "auto" in methods and auto != "z" else set()   # "auto" on few values: count each value
+    allowed = _APPLIES[r.kind] + (("z",) if binary else ()) + tuple(by_value)
     for m in wanted:
-        if m not in _APPLIES[r["kind"]] + (("z",) if binary else ()):
-            raise ValueError(f"method {m!r} does not apply to {r['kind']}{' binary' if binary else ''} column {col!r}: "
-                             f"use one of {_APPLIES[r['kind']] + (('z',) if binary else ())}, or method='auto'")
+        if m not in allowed:
+            raise ValueError(f"method {m!r} does not apply to {r.kind}{' binary' if binary else ''} column {col!r}: "
+                             f"use one of {allowed}, or method='auto'")
     if nr == 0 or nc == 0:
         side = "reference and current" if nr == nc == 0 else "reference" if nr == 0 else "current"
         findings.append(Finding(f"{_CHECK}.empty", str(col), f"every value is missing in {side}: the distributions "
@@ -433,21 +278,22 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
         findings.append(Finding(f"{_CHECK}.tiny", str(col), f"only {min(nr, nc)} non-missing rows in "
             f"{'reference' if nr < nc else 'current'}: the tests have little power, so 'no drift' means little here",
             {"n_reference": nr, "n_current": nc}, "warning", _CAT))
-    if r["kind"] == "categorical":
-        unseen = sorted(set(c["counts"]) - set(r["counts"]))
+    if r.kind == "categorical":
+        unseen = sorted(set(c.counts) - set(r.counts))
         if unseen: findings.append(Finding(f"{_CHECK}.unseen", str(col), f"{len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} "
-            f"never seen in reference: {unseen[:5]}", {"unseen": unseen[:20], "rows": sum(c['counts'][k] for k in unseen)}, "warning", _CAT))
-    elif r["values"][0] == r["values"][-1] and any(m == "wasserstein" for m in wanted):
-        findings.append(Finding(f"{_CHECK}.constant", str(col), f"reference is constant ({r['values'][0]:g}): the "
-            "normalised Wasserstein distance is 0 if current is too, else infinite", {"value": float(r["values"][0])}, "info", _CAT))
+            f"never seen in reference: {unseen[:5]}", {"unseen": unseen[:20], "rows": sum(c.counts[k] for k in unseen)}, "warning", _CAT))
+    elif r.values[0] == r.values[-1] and any(m == "wasserstein" for m in wanted):
+        findings.append(Finding(f"{_CHECK}.constant", str(col), f"reference is constant ({r.values[0]:g}): the "
+            "normalised Wasserstein distance is 0 if current is too, else infinite", {"value": float(r.values[0])}, "info", _CAT))
     cache = {}
     for m in wanted:
         if m == "z":
             x1, x2, pos = _binary_counts(r, c, values)
             z, p = two_proportion_z(x1, nr, x2, nc)
             row = _row(col, m, z, p, abs(x2 / nc - x1 / nr), thr[m])
-        elif r["kind"] == "numeric": row = _row(col, m, *_numeric_stat(m, r, c, cache), thr[m])
-        else: row = _row(col, m, *_categorical_stat(m, r, c), thr[m])
+        elif m in by_value: row = _row(col, m, *_categorical_stat(m, _value_counts(r), _value_counts(c)), thr[m])
+        elif r.kind == "numeric": row = _row(col, m, *_numeric_stat(m, r, c, cache), thr[m])
+        else: row = _row(col, m, *_categorical_stat(m, r.counts, c.counts), thr[m])
         rows.append(row)
         if row["drifted"]:
             test = f"p = {row['p_value']:.3g} < {thr[m]}" if m in P_VALUE_METHODS else f"{m} {row['statistic']:.3g} >= {thr[m]}"
@@ -458,12 +304,33 @@ def _compare_column(col, r:dict, c:dict, methods, thr:dict)->tuple[list, list]:
 # %% ../nbs/14_drift.ipynb #b60b0788
 class DriftReport(Report):
     "A `Report` of drift between a reference and a current sample; `table` has one row per column and method."
-    def __init__(self, findings, tables, reference:Profile, current:Profile, title="drift report"):
+    def __init__(self,
+                 findings,                 # the findings of `drift_report`
+                 tables,                   # {"drift": the table, one row per column and method}
+                 reference:Profile,        # the profiles compared
+                 current:Profile,
+                 title:str="drift report", # a heading for the renderings
+                 figures:bool=False,       # draw reference vs current for every failing column now (into `figures`)
+                ):
         super().__init__(findings, tables, title=title)
-        self.reference, self.current, self.figures = reference, current, {}
+        self.reference, self.current = reference, current
+        self.figures = {c: self.plot(c) for c in self.failing} if figures else {}
 
     @property
     def table(self)->pd.DataFrame: return self.tables["drift"]
+
+    @property
+    def failing(self)->list:
+        "Columns with a drifted row or an error finding, in table order."
+        t = self.table
+        bad = set(t.loc[t["drifted"].fillna(False).astype(bool), "column"])
+        errs = {f.subject for f in self.errors}
+        return [c for c in dict.fromkeys(t["column"]) if c in bad or str(c) in errs]
+
+    @property
+    def drifted(self)->list:
+        "Columns that drifted: the same list as `failing`."
+        return self.failing
 
     @property
     def error_bounds(self)->pd.DataFrame:
@@ -474,10 +341,38 @@ class DriftReport(Report):
                                   t.loc[t["column"] == col, "method"].tolist())
         return pd.DataFrame(rows, columns=["column", "method", "cdf_error", "statistic_error"])
 
-    @property
-    def drifted(self)->list:
-        "Columns with at least one drifted row."
-        return list(dict.fromkeys(self.table.loc[self.table["drifted"].fillna(False).astype(bool), "column"]))
+    def plot(self,
+             column,         # a column of the report
+             bins:int=40,    # equal-width bins over both samples' range (numeric columns)
+            ):
+        "A figure of the reference and current distributions of `column`, titled with its verdict."
+        import matplotlib.pyplot as plt
+        if column not in self.reference.columns:
+            raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
+        r, c = self.reference.columns[column], self.current.columns[column]
+        fig = plt.figure(figsize=(6.4, 3.6), dpi=80); plt.close(fig)   # not left open in pyplot: the caller shows it
+        ax = fig.subplots()
+        if r.kind == "numeric":
+            ends = [(s.values[0], s.values[-1]) for s in (r, c) if len(s.values)]
+            lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+            for s, name, colour in ((r, "reference", "#4c72b0"), (c, "current", "#dd8452")):
+                cum, total = s.cum(edges, "right"), s.count
+                counts = np.diff(cum); counts[0] += cum[0]          # values equal to the lowest edge go in the first bin
+                ax.stairs(counts / max(total, 1), edges, label=f"{name} (n={total:,})", color=colour, lw=1.5)
+            ax.set_xlabel(f"{column} (column units)"); ax.set_ylabel("share of rows per bin")
+        else:
+            cats = sorted(set(r.counts) | set(c.counts))
+            x = np.arange(len(cats))
+            for k, (s, name) in enumerate(((r, "reference"), (c, "current"))):
+                tot = max(sum(s.counts.values()), 1)
+                ax.bar(x + (k - 0.5) * 0.4, [s.counts.get(q, 0) / tot for q in cats], 0.4, label=name)
+            ax.set_xticks(x, cats, rotation=45 if len(cats) > 6 else 0); ax.set_xlabel(str(column)); ax.set_ylabel("share of rows")
+        rows = self.table[(self.table["column"] == column) & (self.table["method"] != "missing")]
+        verdict = "; ".join(f"{m} {s:.3g}" for m, s in zip(rows["method"], rows["statistic"]))
+        ax.set_title(f"{column}: {'drifted' if column in self.failing else 'no drift'} ({verdict})"); ax.legend()
+        fig.tight_layout()
+        return fig
 
 # %% ../nbs/14_drift.ipynb #bc43ca9c
 def _to_profile(x, name, columns, sketch=None):
@@ -488,10 +383,34 @@ def _to_profile(x, name, columns, sketch=None):
     return Profile.from_frame(x, columns, name, sketch)
 
 def _methods(method)->list:
+    if not isinstance(method, (str, list, tuple)):
+        raise TypeError(f"method must be 'auto', one of {METHODS}, or a list of them; got {type(method).__name__} {method!r}")
     ms = [method] if isinstance(method, str) else list(method)
-    bad = [m for m in ms if m not in METHODS + ("auto",)]
+    bad = [m for m in ms if not isinstance(m, str) or m not in METHODS + ("auto",)]
     if bad or not ms: raise ValueError(f"unknown drift method(s) {bad}: use 'auto' or any of {METHODS}")
     return ms
+
+_RANGES = {"ks": (0, 1, False), "chi2": (0, 1, False), "z": (0, 1, False),   # p-values: in (0, 1)
+           "js": (0, 1, True), "missing": (0, 1, True),                        # in (0, 1]: they never exceed 1
+           "wasserstein": (0, math.inf, False), "psi": (0, math.inf, False)}   # > 0: at 0 identical data would drift
+
+def _thresholds(thresholds)->dict:
+    "`THRESHOLDS` with the user's overrides, each checked: a finite number in the range its method can cross."
+    thr = dict(THRESHOLDS)
+    if thresholds is None: return thr
+    if not isinstance(thresholds, dict):
+        raise TypeError(f"thresholds must be a dict of method -> number, e.g. {{'wasserstein': 0.2}}, got {type(thresholds).__name__}")
+    bad = set(thresholds) - set(thr)
+    if bad: raise ValueError(f"unknown threshold(s) {sorted(bad, key=str)}: thresholds are keyed by {sorted(thr)}")
+    for m, v in thresholds.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"threshold {m!r} must be a number, got {type(v).__name__} {v!r}")
+        lo, hi, closed = _RANGES[m]
+        if not (math.isfinite(v) and lo < v and (v <= hi if closed else v < hi)):
+            what = "a p-value threshold, in (0, 1)" if m in P_VALUE_METHODS else f"in ({lo}, {hi}{']' if closed else ')'}"
+            raise ValueError(f"threshold {m!r} must be a finite number, {what}; got {v!r}")
+        thr[m] = float(v)
+    return thr
 
 def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profile`
                  current:pd.DataFrame|Profile,    # serving data (or its `Profile`), same columns
@@ -503,16 +422,13 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
                  sketch:int|None=None,        # profile frames with a quantile sketch of this many values (approximate)
                 )->DriftReport:
     "Compare each column of `current` with `reference` by `method`; a row per column and method, an error per drift."
-    if _is_dask(reference, current):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
-        from .distributed import drift_report_dask
-        return drift_report_dask(reference, current, columns=columns, method=method, thresholds=thresholds, figures=figures,
-                                 sketch=sketch)
-    methods = _methods(method)
-    thr = dict(THRESHOLDS)
-    bad = set(thresholds or {}) - set(thr)
-    if bad: raise ValueError(f"unknown threshold(s) {sorted(bad)}: thresholds are keyed by {sorted(thr)}")
-    thr.update(thresholds or {})
-    sketch = _check_sketch(sketch)
+    methods, thr, sketch = _methods(method), _thresholds(thresholds), _check_sketch(sketch)
+    if _is_dask(reference, current):  # a Dask DataFrame: profiled partition by partition (mlparity[dask]), then as below
+        from mlparity.distributed import profile_dask
+        if _is_dask(reference): reference = profile_dask(reference, columns, "reference", sketch)
+        if _is_dask(current):
+            cols = columns if columns is not None else list(reference.columns)
+            current = profile_dask(current, cols, "current", sketch)
     ref = _to_profile(reference, "reference", columns, sketch)
     cols = list(ref.columns)
     cur = _to_profile(current, "current", cols, sketch)
@@ -532,39 +448,4 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     table = pd.DataFrame({k: [r[k] for r in rows] for k in TABLE_COLUMNS[:2]}
                          | {k: np.array([r[k] for r in rows], dtype=float) for k in TABLE_COLUMNS[2:6]}
                          | {"drifted": pd.array([r["drifted"] for r in rows], dtype="boolean")})
-    rep = DriftReport(findings, {"drift": table}, ref, cur)
-    if figures: rep.figures = {c: rep.plot(c) for c in rep.drifted}
-    return rep
-
-# %% ../nbs/14_drift.ipynb #9be4c587
-def _plot(self:DriftReport,
-          column,         # a column of the report
-          bins:int=40,    # equal-width bins over both samples' range (numeric columns)
-         ):
-    "A figure of the reference and current distributions of `column`, titled with its verdict."
-    import matplotlib.pyplot as plt
-    if column not in self.reference.columns: raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
-    r, c = self.reference.columns[column], self.current.columns[column]
-    fig = plt.figure(figsize=(6.4, 3.6), dpi=80); plt.close(fig)   # not left open in pyplot: the caller shows it
-    ax = fig.subplots()
-    if r["kind"] == "numeric":
-        lo = min(x[0] for x in (r["values"], c["values"]) if len(x)); hi = max(x[-1] for x in (r["values"], c["values"]) if len(x))
-        edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
-        for s, name, colour in ((r, "reference", "#4c72b0"), (c, "current", "#dd8452")):
-            cum, total = _cum(s, edges, "right"), int(_weights(s).sum())
-            counts = np.diff(cum); counts[0] += cum[0]          # values equal to the lowest edge go in the first bin
-            ax.stairs(counts / max(total, 1), edges, label=f"{name} (n={total:,})", color=colour, lw=1.5)
-        ax.set_xlabel(f"{column} (column units)"); ax.set_ylabel("share of rows per bin")
-    else:
-        cats = sorted(set(r["counts"]) | set(c["counts"]))
-        x = np.arange(len(cats))
-        for k, (s, name) in enumerate(((r, "reference"), (c, "current"))):
-            tot = max(sum(s["counts"].values()), 1)
-            ax.bar(x + (k - 0.5) * 0.4, [s["counts"].get(q, 0) / tot for q in cats], 0.4, label=name)
-        ax.set_xticks(x, cats, rotation=45 if len(cats) > 6 else 0); ax.set_xlabel(str(column)); ax.set_ylabel("share of rows")
-    rows = self.table[(self.table["column"] == column) & (self.table["method"] != "missing")]
-    verdict = "; ".join(f"{m} {s:.3g}" for m, s in zip(rows["method"], rows["statistic"]))
-    ax.set_title(f"{column}: {'drifted' if column in self.drifted else 'no drift'} ({verdict})"); ax.legend()
-    fig.tight_layout()
-    return fig
-DriftReport.plot = _plot
+    return DriftReport(findings, {"drift": table}, ref, cur, figures=figures)

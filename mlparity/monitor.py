@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report
-from .drift import Profile, drift_report
+from ._frames import need_columns
+from .profile import Profile
+from .drift import drift_report
 
 # %% auto #0
-__all__ = ['monitor', 'first_alert', 'shadow_report', 'Fallback', 'cost_of_inaction']
+__all__ = ['monitor', 'first_alert', 'shadow_report', 'Fallback']
 
 # %% ../nbs/22_monitoring.ipynb #53827b58
 def monitor(reference:pd.DataFrame|Profile,   # training inputs, or their saved `Profile`
@@ -27,8 +29,13 @@ def monitor(reference:pd.DataFrame|Profile,   # training inputs, or their saved 
            )->pd.DataFrame:
     "The drift table of each batch of `batches` against `reference`, stacked with a `batch` column first."
     if not len(batches): raise ValueError("monitor: `batches` is empty; pass a mapping of label -> DataFrame")
-    if alpha is not None and not 0 < alpha < 1: raise ValueError(f"monitor: `alpha` must be in (0, 1) or None, got {alpha!r}")
-    ref = reference if isinstance(reference, Profile) else Profile.from_frame(reference if columns is None else reference[columns])
+    if alpha is not None and (isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating))
+                              or not 0 < alpha < 1):   # NaN fails 0 < alpha too
+        raise ValueError(f"monitor: `alpha` must be in (0, 1) or None (a number, not text), got {alpha!r}")
+    if isinstance(reference, Profile): ref = reference
+    else:
+        if columns is not None: need_columns(reference, columns, "reference", fn="monitor")
+        ref = Profile.from_frame(reference if columns is None else reference[columns])
     methods = [method] if alpha is None or method == "ks" else ["ks", method]
     tables = []
     for label, batch in batches.items():
@@ -57,9 +64,7 @@ def shadow_report(primary:pd.DataFrame,      # served recommendations: key, prod
                   max_disagreement:float=0.05,  # the check fails when more requests than this share disagree
                  )->Report:
     "Request-by-request agreement of `primary` and `shadow` top-`k` lists; an error when too many disagree."
-    for name, df in (("primary", primary), ("shadow", shadow)):
-        missing = [c for c in (key, "product_id") if c not in df.columns]
-        if missing: raise KeyError(f"shadow_report: column(s) {missing} missing from {name} (columns: {', '.join(map(str, df.columns))})")
+    for name, df in (("primary", primary), ("shadow", shadow)): need_columns(df, (key, "product_id"), name, fn="shadow_report")
     def top(df):
         df = df.sort_values([key, "rank"]) if "rank" in df.columns else df
         return df.groupby(key, sort=True).head(k).groupby(key)["product_id"].agg(frozenset)
@@ -69,9 +74,10 @@ def shadow_report(primary:pd.DataFrame,      # served recommendations: key, prod
     overlap = pd.Series([len(p[u] & s[u]) / k for u in both], index=both, name="overlap")
     share = float((overlap < min_overlap).mean()) if len(overlap) else float("nan")
     f = []
-    if only: f.append(Finding("shadow.requests", key, f"{len(only)} request(s) answered by only one of primary and shadow", {"examples": only[:5]}, "error", "data_dependencies"))
+    if only: f.append(Finding("monitor.shadow_requests", key, f"{len(only)} request(s) answered by only one of primary and shadow",
+                              {"examples": only[:5]}, "error", "data_dependencies"))
     if len(overlap) and share > max_disagreement:
-        f.append(Finding("shadow.disagreement", "recommendations",
+        f.append(Finding("monitor.shadow_disagreement", "recommendations",
                          f"{share:.0%} of {len(overlap)} requests have top-{k} overlap below {min_overlap:.0%} (mean overlap {overlap.mean():.0%}); the two paths do not agree",
                          {"share": share, "mean_overlap": float(overlap.mean()), "requests": len(overlap)}, "error", "data_dependencies"))
     summary = pd.DataFrame({"requests": [len(overlap)], "mean_overlap": [overlap.mean()], "share_below_floor": [share]})
@@ -83,6 +89,7 @@ class Fallback:
     def __init__(self, primary:Callable, fallback:Callable, max_rate:float=0.05):
         self.primary, self.fallback, self.max_rate = primary, fallback, max_rate
         self.counts = Counter()
+
     def __call__(self, request):
         "Answer `request`; return `(answer, path)` with path 'primary' or 'fallback'."
         try:
@@ -91,28 +98,16 @@ class Fallback:
         except Exception as e:
             self.counts["fallback"] += 1; self.counts[f"fallback: {type(e).__name__}"] += 1
             return self.fallback(request), "fallback"
+
     @property
     def rate(self)->float:
+        "The share of requests the fallback answered."
         n = self.counts["primary"] + self.counts["fallback"]
         return self.counts["fallback"] / n if n else 0.0
+
     def report(self)->Report:
         "An error when the fallback answered more than `max_rate` of the requests."
         reasons = {k.split(": ", 1)[1]: v for k, v in self.counts.items() if k.startswith("fallback: ")}
-        f = [] if self.rate <= self.max_rate else [Finding("fallback.rate", "serving", f"the fallback answered {self.rate:.1%} of requests (limit {self.max_rate:.0%}); reasons: {reasons}",
+        f = [] if self.rate <= self.max_rate else [Finding("monitor.fallback_rate", "serving", f"the fallback answered {self.rate:.1%} of requests (limit {self.max_rate:.0%}); reasons: {reasons}",
                                                             {"rate": self.rate, "reasons": reasons}, "error", "pipeline")]
         return Report(f, {"paths": pd.DataFrame(sorted(self.counts.items()), columns=["path", "requests"])}, title="fallback use")
-
-# %% ../nbs/22_monitoring.ipynb #da297272
-def cost_of_inaction(quarterly_revenue:float=8.7e6,  # recommendation revenue per quarter before the drop
-                     drop:float=0.23,                # fraction of it lost while the bug ran
-                     weeks:float=3.0,                # weeks the drop lasted before the fix
-                     diagnosis:float=45e3,           # engineering time to diagnose
-                     remediation:float=180e3,        # the remediation effort
-                     opportunity:float=200e3,        # projects delayed
-                    )->pd.DataFrame:
-    "The cost of a training-serving divergence as line items (USD): lost revenue plus the listed costs."
-    lost = quarterly_revenue / 13 * weeks * drop
-    items = [("revenue lost during the drop", lost), ("diagnosis", diagnosis), ("remediation", remediation),
-             ("opportunity cost", opportunity)]
-    df = pd.DataFrame(items, columns=["item", "usd"])
-    return pd.concat([df, pd.DataFrame([("total", df.usd.sum())], columns=df.columns)], ignore_index=True)

@@ -153,7 +153,8 @@ def test_profile_save_load_roundtrip(tmp_path):
     pd.testing.assert_frame_equal(drift_report(loaded, cur, method="auto").table, drift_report(ref, cur).table)
     with np.load(tmp_path / "ref.npz", allow_pickle=False) as z: assert "meta" in z      # no pickle needed
     (tmp_path / "other.npz").write_bytes(b"not a profile")
-    with pytest.raises(Exception): Profile.load(tmp_path / "other.npz")
+    with pytest.raises(ValueError, match="not a readable mlparity profile: .*other.npz: not an .npz archive"):
+        Profile.load(tmp_path / "other.npz")
 
 
 def test_table_shape_and_auto_rule():

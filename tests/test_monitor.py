@@ -1,8 +1,9 @@
 """Monitoring, shadow comparison, counted fallbacks and the cost model."""
 import numpy as np, pandas as pd
 import pytest
-from mlparity.monitor import monitor, first_alert, shadow_report, Fallback, cost_of_inaction
-from mlparity.drift import Profile
+from mlparity.monitor import monitor, first_alert, shadow_report, Fallback
+from mlparity.casestudy import cost_of_inaction
+from mlparity.profile import Profile
 
 
 @pytest.fixture(scope="module")

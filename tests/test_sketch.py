@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from mlparity.drift import Profile, drift_report, _cum
+from mlparity.drift import drift_report
+from mlparity.profile import Profile
 
 SETTINGS = dict(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -26,9 +27,9 @@ def tree(profiles):
 def true_cdf_error(x:np.ndarray, s:dict)->int:
     "The largest |rows of the data at or below t - rows the summary counts at or below t| over every t."
     x = np.sort(x[~np.isnan(x)])
-    t = np.union1d(x, s["values"])                  # both CDFs are steps at these points only
+    t = np.union1d(x, s.values)                  # both CDFs are steps at these points only
     if not len(t): return 0
-    return int(np.abs(np.searchsorted(x, t, "right") - _cum(s, t)).max())
+    return int(np.abs(np.searchsorted(x, t, "right") - s.cum(t)).max())
 
 
 def split(df, parts):
@@ -55,11 +56,11 @@ def test_stated_error_covers_the_true_error_and_stays_within_the_guarantee(kind,
     p, depth = tree([Profile.from_frame(piece, sketch=k) for piece in split(df, parts)])
     s = p.columns["x"]
     m = int((~np.isnan(x)).sum())
-    assert s["n"] == n and s["n_missing"] == n - m and int(s["weights"].sum()) == m   # no row lost or invented
-    assert len(s["values"]) <= k
-    assert true_cdf_error(x, s) <= s["rank_error"] <= (depth + 1) * 2 * m / (k - 2)
-    if m: assert s["values"][0] == np.nanmin(x) and s["values"][-1] == np.nanmax(x)   # the range is kept exactly
-    if m > 1: assert math.isclose(math.sqrt(s["m2"] / m), np.nanstd(x), rel_tol=1e-9, abs_tol=1e-12)
+    assert s.n == n and s.n_missing == n - m and int(s.weights.sum()) == m   # no row lost or invented
+    assert len(s.values) <= k
+    assert true_cdf_error(x, s) <= s.rank_error <= (depth + 1) * 2 * m / (k - 2)
+    if m: assert s.values[0] == np.nanmin(x) and s.values[-1] == np.nanmax(x)   # the range is kept exactly
+    if m > 1: assert math.isclose(math.sqrt(s.m2 / m), np.nanstd(x), rel_tol=1e-9, abs_tol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["normal", "lognormal", "atom"])
@@ -94,7 +95,7 @@ def test_few_distinct_values_are_exact_at_any_size():
     methods = ["auto", "ks", "psi", "js"]
     exact = drift_report(ref, cur, columns=["age"], method=methods)
     sk = drift_report(ref, cur, columns=["age"], method=methods, sketch=16 * 8)
-    assert sk.reference.columns["age"]["rank_error"] == 0 and len(sk.reference.columns["age"]["values"]) == 72
+    assert sk.reference.columns["age"].rank_error == 0 and len(sk.reference.columns["age"].values) == 72
     pd.testing.assert_frame_equal(sk.table, exact.table, check_exact=False, rtol=1e-12, atol=1e-15)
     assert not [f for f in sk.findings if f.check == "drift.approximate"]
     assert (sk.error_bounds["statistic_error"] == 0).all()
@@ -135,14 +136,13 @@ def test_sketched_profile_round_trips_and_merges_with_an_exact_one(tmp_path):
     sk = Profile.from_frame(df.iloc[:30_000], sketch=300)
     sk.save(tmp_path / "p.npz")
     back = Profile.load(tmp_path / "p.npz")
-    for key in ("values", "weights"): np.testing.assert_array_equal(back.columns["x"][key], sk.columns["x"][key])
-    assert {k: v for k, v in back.columns["x"].items() if k not in ("values", "weights")} == \
-           {k: v for k, v in sk.columns["x"].items() if k not in ("values", "weights")}
+    for key in ("values", "weights"): np.testing.assert_array_equal(getattr(back.columns["x"], key), getattr(sk.columns["x"], key))
+    assert back.columns["x"] == sk.columns["x"] and back == sk
     both = back.merge(Profile.from_frame(df.iloc[30_000:]))           # an exact profile merged into a sketch
     s = both.columns["x"]
-    assert s["sketch"] == 300 and len(s["values"]) <= 300 and int(s["weights"].sum()) == 40_000
-    assert true_cdf_error(df["x"].to_numpy(), s) <= s["rank_error"] <= 2 * 40_000 / 298
-    assert both.columns["c"]["counts"] == Profile.from_frame(df).columns["c"]["counts"]
+    assert s.sketch == 300 and len(s.values) <= 300 and int(s.weights.sum()) == 40_000
+    assert true_cdf_error(df["x"].to_numpy(), s) <= s.rank_error <= 2 * 40_000 / 298
+    assert both.columns["c"].counts == Profile.from_frame(df).columns["c"].counts
 
 
 @pytest.mark.parametrize("bad", [0, 15, -1, True, 3.5, "big"])

@@ -1,0 +1,227 @@
+"""`Profile.load` trusts nothing in the file: every field is checked, every unreadable file is a ValueError
+"not a readable mlparity profile: <path>: <what>", and a Hypothesis fuzz of corrupted files (truncation, byte flips,
+edited header fields) gets either that error or a valid profile, never an exception from numpy, zipfile or json, and
+always quickly. Old files (written before profiles moved to mlparity.profile) still load."""
+import io, json, math, time, zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from mlparity.profile import Profile, NumericSummary, SketchSummary, CategoricalSummary
+from mlparity.drift import drift_report
+
+PREFIX = "not a readable mlparity profile: "
+FMT = "mlparity.drift.Profile/1"
+
+
+def frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"x": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)), "c": rng.choice(list("abc"), n),
+                         "k": rng.integers(0, 5, n)})
+
+
+def write(path, meta, **arrays):
+    "A profile file as Profile.save writes one, from a header dict (or text) and arrays."
+    text = meta if isinstance(meta, str) else json.dumps(meta)
+    with open(path, "wb") as f: np.savez(f, meta=np.array(text), **arrays)
+    return path
+
+
+def good_meta():
+    return {"format": FMT, "columns": [
+        {"name": "x", "kind": "numeric", "n": 4, "n_missing": 1},
+        {"name": "c", "kind": "categorical", "n": 4, "n_missing": 0, "counts": {"a": 3, "b": 1}},
+        {"name": "s", "kind": "numeric", "n": 10, "n_missing": 0, "rank_error": 1, "sketch": 16, "mean": 2.0, "m2": 5.0}]}
+
+
+def good_arrays():
+    return {"values_0": np.array([1.0, 2.0, 3.0]), "values_2": np.array([0.0, 2.0, 5.0]), "weights_2": np.array([3, 4, 3])}
+
+
+def edit(meta, col, **fields):
+    meta = json.loads(json.dumps(meta))
+    for k, v in fields.items():
+        if v is ...: meta["columns"][col].pop(k)
+        else: meta["columns"][col][k] = v
+    return meta
+
+
+def test_the_hand_made_file_is_valid(tmp_path):
+    p = Profile.load(write(tmp_path / "ok.npz", good_meta(), **good_arrays()))
+    assert p.columns["x"] == NumericSummary(4, 1, np.array([1.0, 2.0, 3.0]))
+    assert p.columns["c"] == CategoricalSummary(4, 0, {"a": 3, "b": 1})
+    assert p.columns["s"] == SketchSummary(10, 0, np.array([0.0, 2.0, 5.0]), np.array([3, 4, 3]), 1, 16, 2.0, 5.0)
+
+
+def test_a_file_written_by_the_old_code_still_loads(tmp_path):
+    "The format is unchanged: a file laid out as mlparity.drift wrote it (dict summaries, same keys) loads."
+    df = frame()
+    x = np.sort(df["x"].dropna().to_numpy())
+    counts = {k: int(v) for k, v in sorted(df["c"].value_counts().items())}
+    k = np.sort(df["k"].to_numpy().astype(float))
+    meta = {"format": FMT, "columns": [{"name": "x", "kind": "numeric", "n": 300, "n_missing": int(df["x"].isna().sum())},
+                                       {"name": "c", "kind": "categorical", "n": 300, "n_missing": 0, "counts": counts},
+                                       {"name": "k", "kind": "numeric", "n": 300, "n_missing": 0}]}
+    old = Profile.load(write(tmp_path / "old.npz", meta, values_0=x, values_2=k))
+    assert old == Profile.from_frame(df)
+    cur = frame(seed=1)
+    pd.testing.assert_frame_equal(drift_report(old, cur).table, drift_report(df, cur).table)
+
+
+def test_save_load_round_trip_exact_and_sketch(tmp_path):
+    df = frame(5_000)
+    for sketch in (None, 64):
+        p = Profile.from_frame(df, sketch=sketch)
+        p.save(tmp_path / "p.npz")
+        assert Profile.load(tmp_path / "p.npz") == p
+
+
+# (what, header, arrays, words in the message)
+M, A = good_meta(), good_arrays()
+HOSTILE = [
+    ("negative n", edit(M, 0, n=-5), A, "column 'x': field 'n' must be a whole number >= 0, got -5"),
+    ("n as text", edit(M, 0, n="4"), A, "field 'n' must be a whole number >= 0, got '4'"),
+    ("n as a float", edit(M, 0, n=4.0), A, "field 'n' must be a whole number"),
+    ("n as true", edit(M, 0, n=True), A, "field 'n' must be a whole number"),
+    ("n missing", edit(M, 0, n=...), A, "field 'n' must be a whole number >= 0, got None"),
+    ("n_missing above n", edit(M, 0, n_missing=9), A, "n_missing (9) is larger than n (4)"),
+    ("unknown kind", edit(M, 0, kind="text"), A, "unknown kind 'text'"),
+    ("kind missing", edit(M, 0, kind=...), A, "unknown kind None"),
+    ("unsorted values", M, A | {"values_0": np.array([3.0, 1.0, 2.0])}, "values must be sorted (not so at position 1)"),
+    ("NaN among values", M, A | {"values_0": np.array([1.0, np.nan, 3.0])}, "values must be finite (1 are not)"),
+    ("infinite value", M, A | {"values_0": np.array([1.0, 2.0, np.inf])}, "values must be finite"),
+    ("values of another size", M, A | {"values_0": np.array([1.0, 2.0])}, "2 values stored for n - n_missing = 3 rows"),
+    ("values array missing", M, {k: v for k, v in A.items() if k != "values_0"}, "array 'values_0' is missing"),
+    ("values as text", M, A | {"values_0": np.array(["a", "b", "c"])}, "array 'values_0' must be a 1-d array of numbers"),
+    ("values 2-d", M, A | {"values_0": np.ones((3, 1))}, "must be a 1-d array of numbers"),
+    ("counts not adding up", edit(M, 1, counts={"a": 1}), A, "category counts add up to 1, not n - n_missing = 4"),
+    ("negative count", edit(M, 1, counts={"a": 5, "b": -1}), A, "category 'b': field 'b' must be a whole number >= 0"),
+    ("counts as a list", edit(M, 1, counts=[3, 1]), A, "field 'counts' must be an object"),
+    ("sketch weights missing", M, {k: v for k, v in A.items() if k != "weights_2"}, "array 'weights_2' is missing"),
+    ("sketch weights of another size", M, A | {"weights_2": np.array([5, 5])}, "2 weights for 3 values"),
+    ("sketch weights not adding up", M, A | {"weights_2": np.array([3, 4, 4])}, "the weights add up to 11, not n - n_missing = 10"),
+    ("zero weight", M, A | {"weights_2": np.array([3, 7, 0])}, "weights must be >= 1"),
+    ("float weights", M, A | {"weights_2": np.array([3.0, 4.0, 3.0])}, "array 'weights_2' must be a 1-d array of numbers"),
+    ("repeated sketch values", M, A | {"values_2": np.array([0.0, 2.0, 2.0])}, "values must be sorted and distinct"),
+    ("sketch smaller than allowed", edit(M, 2, sketch=4), A, "sketch size 4 is below the smallest allowed, 16"),
+    ("more values than the sketch holds", edit(M, 2, sketch=16), A | {"values_2": np.arange(20.0), "weights_2": np.ones(20, int)},
+     "20 values stored in a sketch of at most 16"),
+    ("negative m2", edit(M, 2, m2=-1.0), A, "m2 (a sum of squares) must be >= 0"),
+    ("NaN mean (as JSON NaN)", edit(M, 2, mean=float("nan")), A, "field 'mean' must be a finite number"),
+    ("rank_error above the rows", edit(M, 2, rank_error=11), A, "rank_error 11 is larger than the 10 rows"),
+    ("unknown format", {**M, "format": "mlparity.drift.Profile/9"}, A, "unknown format 'mlparity.drift.Profile/9'"),
+    ("no format", {"columns": M["columns"]}, A, "unknown format None"),
+    ("columns not a list", {**M, "columns": {"x": 1}}, A, "header field 'columns' must be a list"),
+    ("a column that is not an object", {**M, "columns": ["x"]}, A, "column 0: each column must be an object with a 'name'"),
+    ("a name that is a list", edit(M, 0, name=["x"]), A, "'name' must be text or a number"),
+    ("a column twice", {**M, "columns": [M["columns"][1], M["columns"][1]]}, A, "column 'c' appears twice"),
+    ("header is not JSON", "{not json", A, "the header is not valid JSON"),
+    ("header is a JSON list", "[1, 2]", A, "the header must be a JSON object"),
+    ("header is empty text", "", A, "the header is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("what,meta,arrays,words", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_profile_files(tmp_path, what, meta, arrays, words):
+    path = write(tmp_path / "p.npz", meta, **arrays)
+    with pytest.raises(ValueError) as e: Profile.load(path)
+    assert str(e.value).startswith(f"{PREFIX}{path}: ") and words in str(e.value), str(e.value)
+
+
+def test_unreadable_files(tmp_path):
+    good = tmp_path / "good.npz"; Profile.from_frame(frame()).save(good)
+    data = good.read_bytes()
+    cases = {"empty": b"", "truncated": data[: len(data) // 2], "text": b"user_id,age\n1,30\n", "first byte flipped": b"Q" + data[1:]}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=f"^{PREFIX}") as e: Profile.load(tmp_path / name)
+        assert str(tmp_path / name) in str(e.value), name
+    with pytest.raises(ValueError, match="it is a directory"): Profile.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"{PREFIX}.*no such file"): Profile.load(tmp_path / "absent.npz")
+    z = tmp_path / "other.zip"                                      # a zip that is not a profile
+    with zipfile.ZipFile(z, "w") as f: f.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match=f"{PREFIX}.*no 'meta' header"): Profile.load(z)
+    bomb = tmp_path / "bomb.npz"                                    # 200 MB of zeros in a few hundred kB: refused unread
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as f:
+        f.writestr("meta.npy", b"\0" * 200_000_000)
+    t = time.perf_counter()
+    with pytest.raises(ValueError, match=f"{PREFIX}.*expands from"): Profile.load(bomb)
+    assert time.perf_counter() - t < 2
+    npy = tmp_path / "one.npy"; np.save(npy, np.arange(3.0))       # a single array, not an archive
+    with pytest.raises(ValueError, match=f"{PREFIX}.*not an .npz archive"): Profile.load(npy)
+    obj = tmp_path / "pickled.npz"                                   # an object array needs pickle: refused, never run
+    np.savez(obj, meta=np.array(json.dumps(good_meta())), values_0=np.array([1.0, "a"], dtype=object))
+    with pytest.raises(ValueError, match=PREFIX): Profile.load(obj)
+    with pytest.raises(ValueError, match="the 'meta' header is not text"):
+        write(tmp_path / "m.npz", "x"); np.savez(tmp_path / "m.npz", meta=np.arange(3)); Profile.load(tmp_path / "m.npz")
+
+
+# ------------------------------------------------------------------ fuzz: corruptions of a valid file
+
+def _valid_bytes():
+    buf = io.BytesIO()
+    p = Profile.from_frame(frame(400), sketch=None).merge(Profile.from_frame(frame(100, seed=3)))
+    cols = dict(p.columns); cols["s"] = Profile.from_frame(frame(2_000, seed=4), sketch=32).columns["x"]
+    import tempfile, os
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "p.npz"); Profile(cols).save(f)
+        return open(f, "rb").read()
+
+VALID = _valid_bytes()
+
+
+def _check(tmp_path, content:bytes):
+    path = tmp_path / "fuzzed.npz"
+    path.write_bytes(content)
+    t = time.perf_counter()
+    try: p = Profile.load(path)
+    except ValueError as e:
+        assert str(e).startswith(f"{PREFIX}{path}: "), str(e)
+    else:       # it loaded: then it is a valid profile that drift_report can use
+        assert isinstance(p, Profile)
+        for s in p.columns.values():
+            assert 0 <= s.n_missing <= s.n
+            if s.kind == "numeric":
+                assert np.isfinite(s.values).all() and (np.diff(s.values) >= 0).all()
+                assert int(s.weights.sum()) == s.count
+            else: assert sum(s.counts.values()) == s.count
+    assert time.perf_counter() - t < 5, "loading a corrupted file took too long"
+
+
+FUZZ = dict(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@settings(**FUZZ)
+@given(st.integers(0, len(VALID)))
+def test_fuzz_truncation(tmp_path, cut):
+    _check(tmp_path, VALID[:cut])
+
+
+@settings(**FUZZ)
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(1, 255)), min_size=1, max_size=8))
+def test_fuzz_byte_flips(tmp_path, flips):
+    b = bytearray(VALID)
+    for i, x in flips: b[i] ^= x
+    _check(tmp_path, bytes(b))
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=True) | st.text(max_size=5),
+                           lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=6)
+
+
+@settings(**FUZZ)
+@given(st.data())
+def test_fuzz_edited_header_fields(tmp_path, data):
+    "Rewrite the header of a valid file with some fields replaced, removed or added: arrays kept as they were."
+    with np.load(io.BytesIO(VALID), allow_pickle=False) as z:
+        meta, arrays = json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
+    for _ in range(data.draw(st.integers(1, 3))):
+        col = data.draw(st.sampled_from(meta["columns"]))
+        key = data.draw(st.sampled_from(sorted(col) + ["kind", "n", "counts", "sketch", "extra"]))
+        if data.draw(st.booleans()): col.pop(key, None)
+        else: col[key] = data.draw(JSON_VALUES | st.integers(-3, 3000))
+    if data.draw(st.booleans()): arrays.pop(data.draw(st.sampled_from(sorted(arrays))), None)
+    buf = io.BytesIO(); np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
+    _check(tmp_path, buf.getvalue())
