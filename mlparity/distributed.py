@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .parity import (ParityReport, _check_options, _prepare, _features, _value_kind, _key_kind,
-                             _parity_counts, _merge_counts, _parity_report)
-from .drift import Profile, DriftReport, drift_report
-from .pointintime import as_of_aggregate, _keys
+from ._frames import as_keys, key_values, key_buckets
+from ._parity_counts import (ParityCounts, ParityReport, _check_options, _prepare, _features, _value_kind,
+                                     _parity_counts, _merge_counts, _parity_report)
+from .drift import Profile, DriftReport, drift_report      # Profile: from mlparity.profile once it exists
+from .pointintime import as_of_aggregate                  # the pandas as-of kernel: from mlparity._asof once it exists
 
 # %% auto #0
 __all__ = ['compare_frames_dask', 'profile_dask', 'drift_report_dask', 'as_of_aggregate_dask']
@@ -43,21 +44,8 @@ def _tree(dask, parts:list, merge, *args):
 
 # %% ../nbs/40_dask.ipynb #1a02daf4
 def _bucket(df:pd.DataFrame, keys:list[str], n:int)->np.ndarray:
-    "Bucket 0..n-1 of each row's key, from the key normalised as `compare_frames` compares it (so 3 and 3.0 meet)."
-    cols = {}
-    for k in keys:
-        s = df[k]
-        if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
-        kind = _key_kind(s)
-        if kind in ("number", "bool"): v = pd.to_numeric(s, errors="coerce").to_numpy("float64", na_value=np.nan)
-        elif kind == "datetime":
-            s = pd.to_datetime(s)
-            if getattr(s.dtype, "tz", None) is not None: s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            v = s.to_numpy("datetime64[ns]").view("int64")
-        else: v = s.astype(str).to_numpy(object)
-        cols[k] = v
-    h = pd.util.hash_pandas_object(pd.DataFrame(cols, index=df.index), index=False).to_numpy()
-    return (h % np.uint64(n)).astype(np.int64)
+    "Bucket 0..n-1 of each row's key, read by the key normaliser `compare_frames` joins with (so 3 and 3.0 meet)."
+    return key_buckets([key_values(df[k]) for k in keys], n)
 
 def _with_bucket(df:pd.DataFrame, keys:list[str], n:int)->pd.DataFrame:
     return df.assign(**{_PART: _bucket(df, keys, n)})
@@ -89,9 +77,9 @@ def _side_kinds(dask, ddf, cols:list)->dict:
     return kinds
 
 # %% ../nbs/40_dask.ipynb #0b580388
-def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, rtol, atol, max_examples)->dict:
+def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, rtol, atol, max_examples, sides)->ParityCounts:
     "The parity counters of one pair of shuffled partitions."
-    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, rtol, atol, max_examples)
+    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, rtol, atol, max_examples, sides)
 
 def _prepare_dask(ddf, keys:list[str], side:str):
     "`ddf` with every key as a column (a key that is the index becomes a column), checked on its metadata."
@@ -129,7 +117,7 @@ def compare_frames_dask(offline,                 # features for training: a Dask
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"npartitions must be a positive integer, got {npartitions!r}")
     pa, pb = _by_key(off, keys, int(n)).to_delayed(), _by_key(on, keys, int(n)).to_delayed()
-    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, rtol, atol, max_examples) for a, b in zip(pa, pb)]
+    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, rtol, atol, max_examples, sides) for a, b in zip(pa, pb)]
     counts = dask.compute(_tree(dask, parts, _merge_counts, max_examples))[0]
     return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
                           missing_keys=missing_keys, sides=sides, title=title)
@@ -182,7 +170,7 @@ def as_of_aggregate_dask(events,                # one row per event: a Dask or p
                         )->pd.DataFrame:
     "`as_of_aggregate` on Dask: shuffle `events` and `labels` on `key`, aggregate each pair; a pandas frame in `labels`' order."
     dask, dd = _dask()
-    keys = _keys(key)
+    keys = as_keys(key)
     ev, lab = _as_dask(events, "events", dd), _as_dask(labels, "labels", dd)
     kw = dict(key=keys, event_time=event_time, label_time=label_time, aggs=aggs, window=window, closed=closed)
     for name, d in (("events", ev), ("labels", lab)):
