@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ._frames import as_keys, key_values, key_buckets
-from ._parity_counts import (ParityCounts, ParityReport, _check_options, _prepare, _features, _value_kind,
-                                     _parity_counts, _merge_counts, _parity_report)
+from ._parity_counts import (Options, ParityCounts, ParityReport, _check_options, _prepare, _features, _value_kind,
+                                     _mean_abs, _atols, _parity_counts, _merge_counts, _parity_report)
 from .drift import Profile, DriftReport, drift_report      # Profile: from mlparity.profile once it exists
 from .pointintime import as_of_aggregate                  # the pandas as-of kernel: from mlparity._asof once it exists
 
@@ -77,9 +77,18 @@ def _side_kinds(dask, ddf, cols:list)->dict:
     return kinds
 
 # %% ../nbs/40_dask.ipynb #0b580388
-def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, rtol, atol, max_examples, sides)->ParityCounts:
+def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, opts:Options, atols:dict)->ParityCounts:
     "The parity counters of one pair of shuffled partitions."
-    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, rtol, atol, max_examples, sides)
+    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, opts, atols)
+
+def _part_scales(df:pd.DataFrame, cols:list)->dict: return {c: _mean_abs(df[c]) for c in cols}
+
+def _scales_dask(dask, off, on, kinds:dict)->dict:
+    "{feature: (sum of |values|, count)} over every partition of both sides (the default `atol` needs the whole column)."
+    cols = [c for c, k in kinds.items() if "number" in k]
+    if not cols: return {c: (0.0, 0) for c in kinds}
+    parts = dask.compute(*[dask.delayed(_part_scales)(p, cols) for d in (off, on) for p in d[cols].to_delayed()])
+    return {c: (sum(p[c][0] for p in parts), sum(p[c][1] for p in parts)) if c in cols else (0.0, 0) for c in kinds}
 
 def _prepare_dask(ddf, keys:list[str], side:str):
     "`ddf` with every key as a column (a key that is the index becomes a column), checked on its metadata."
@@ -94,17 +103,19 @@ def compare_frames_dask(offline,                 # features for training: a Dask
                         *,
                         npartitions:int|None=None,  # partitions of the shuffle (default: the larger input's count)
                         columns:list[str]|None=None,  # features to compare (default: every non-key column of either side)
-                        rtol:float=1e-9,         # relative tolerance for numeric features
-                        atol:float=0.0,          # absolute tolerance for numeric features
+                        rtol:float=1e-9,         # relative tolerance for float features (integers are compared exactly)
+                        atol:float|None=None,    # absolute tolerance for float features; None: 1e-12 x the feature's mean |value|
                         max_examples:int=5,      # example mismatching rows kept per feature
                         missing_keys:str="error",  # severity of keys found on one side only
                         sides:tuple[str,str]=("offline", "online"),  # names for the two sides in messages
                         title:str="feature parity",  # a heading for the report
+                        ignore_case:bool=False,  # strings that differ only by case agree
+                        ignore_spaces:bool=False,  # strings that differ only by surrounding whitespace agree
                        )->ParityReport:
     "`compare_frames` of `offline` and `online` on Dask: shuffle both on `key`, count each partition pair, merge the counts."
     dask, dd = _dask()
-    keys = _check_options(key, rtol, atol, missing_keys, sides)
-    s_off, s_on = sides
+    keys, opts = _check_options(key, rtol, atol, missing_keys, sides, max_examples, ignore_case, ignore_spaces)
+    s_off, s_on = opts.sides
     off, on = _as_dask(offline, s_off, dd), _as_dask(online, s_on, dd)
     off, on = _prepare_dask(off, keys, s_off), _prepare_dask(on, keys, s_on)
     features = _features(off._meta, on._meta, keys, columns, s_off, s_on)
@@ -116,11 +127,11 @@ def compare_frames_dask(offline,                 # features for training: a Dask
     n = npartitions if npartitions is not None else max(off.npartitions, on.npartitions)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"npartitions must be a positive integer, got {npartitions!r}")
+    atols = _atols(_scales_dask(dask, off, on, kinds), opts)
     pa, pb = _by_key(off, keys, int(n)).to_delayed(), _by_key(on, keys, int(n)).to_delayed()
-    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, rtol, atol, max_examples, sides) for a, b in zip(pa, pb)]
-    counts = dask.compute(_tree(dask, parts, _merge_counts, max_examples))[0]
-    return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
-                          missing_keys=missing_keys, sides=sides, title=title)
+    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, opts, atols) for a, b in zip(pa, pb)]
+    counts = dask.compute(_tree(dask, parts, _merge_counts, opts.max_examples))[0]
+    return _parity_report(counts, keys, features, dtypes, kinds, opts, atols, title)
 
 # %% ../nbs/40_dask.ipynb #b2e14dd4
 def profile_dask(ddf,                     # the data to summarise: a Dask (or pandas) DataFrame

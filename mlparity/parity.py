@@ -10,7 +10,8 @@ import pandas as pd
 
 from .core import Finding, _is_dask
 from ._frames import as_keys, plain
-from ._parity_counts import ParityReport, _check_options, _prepare, _features, _kinds, _parity_counts, _parity_report
+from ._parity_counts import (ParityReport, _check_options, _prepare, _features, _kinds, _scales, _atols,
+                                     _parity_counts, _parity_report)
 
 _all_ = ["ParityReport"]
 
@@ -23,33 +24,36 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
                    key:str|list[str],      # entity column(s) to join on; index levels of that name work too
                    *,
                    columns:list[str]|None=None,  # features to compare (default: every non-key column of either side)
-                   rtol:float=1e-9,        # relative tolerance for numeric features
-                   atol:float=0.0,         # absolute tolerance for numeric features
+                   rtol:float=1e-9,        # relative tolerance for float features (integers are compared exactly)
+                   atol:float|None=None,   # absolute tolerance for float features; None: 1e-12 x the feature's mean |value|
                    max_examples:int=5,     # example mismatching rows kept per feature
                    missing_keys:str="error",  # severity of keys found on one side only: "error", "warning" or "info"
                    sides:tuple[str,str]=("offline", "online"),  # names for the two sides in messages
                    title:str="feature parity",  # a heading for the report
+                   ignore_case:bool=False,      # strings that differ only by case agree
+                   ignore_spaces:bool=False,    # strings that differ only by surrounding whitespace agree
                   )->ParityReport:
     "Compare `offline` and `online` feature values row by row, joined on `key` (row order does not matter)."
     if _is_dask(offline, online):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
         from .distributed import compare_frames_dask
         return compare_frames_dask(offline, online, key, columns=columns, rtol=rtol, atol=atol, max_examples=max_examples,
-                                   missing_keys=missing_keys, sides=sides, title=title)
-    keys = _check_options(key, rtol, atol, missing_keys, sides)
-    s_off, s_on = sides
+                                   missing_keys=missing_keys, sides=sides, title=title, ignore_case=ignore_case,
+                                   ignore_spaces=ignore_spaces)
+    keys, opts = _check_options(key, rtol, atol, missing_keys, sides, max_examples, ignore_case, ignore_spaces)
+    s_off, s_on = opts.sides
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)
     features = _features(off, on, keys, columns, s_off, s_on)
     kinds = _kinds(off, on, features)
-    counts = _parity_counts(off, on, keys, features, kinds, rtol, atol, max_examples, sides)
+    atols = _atols(_scales(off, on, kinds), opts)
+    counts = _parity_counts(off, on, keys, features, kinds, opts, atols)
     dtypes = {c: (off[c].dtype if c in off.columns else None, on[c].dtype if c in on.columns else None) for c in features}
-    return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
-                          missing_keys=missing_keys, sides=sides, title=title)
+    return _parity_report(counts, keys, features, dtypes, kinds, opts, atols, title)
 
 # %% ../nbs/04_parity.ipynb #0a39e583
 def assert_parity(offline:pd.DataFrame,  # features as computed for training
                   online:pd.DataFrame,   # features as computed at serving time
                   key:str|list[str],     # entity column(s) to join on
-                  **kwargs,              # passed to `compare_frames`: columns, rtol, atol, max_examples, sides, title
+                  **kwargs,              # passed to `compare_frames`: columns, rtol, atol, max_examples, sides, title, ignore_case, ignore_spaces
                  )->ParityReport:
     "Raise `AssertionError` naming each feature of `offline` and `online` that differs, with example values (for pytest)."
     __tracebackhide__ = True
