@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['KINDS', 'as_keys', 'cols_repr', 'need_columns', 'column_kind', 'plain', 'tz_of']
+__all__ = ['KINDS', 'as_keys', 'cols_repr', 'need_columns', 'column_kind', 'plain', 'tz_of', 'key_kind', 'KeyValues',
+           'key_values', 'align_keys', 'key_hash', 'key_buckets']
 
 # %% ../nbs/00a_frames.ipynb #f3106870
 def as_keys(key,               # a column name, or a list/tuple of them
@@ -80,3 +81,132 @@ def plain(v):
 def tz_of(s:pd.Series):
     "The time zone of a datetime column `s` (a tzinfo), or None when it is naive or not a datetime column."
     return getattr(s.dtype, "tz", None)
+
+# %% ../nbs/00a_frames.ipynb #09378e66
+import math, decimal
+from dataclasses import dataclass
+
+# %% ../nbs/00a_frames.ipynb #c0f18eda
+_KEY_KINDS = {"bool": "bool", "integer": "number", "float": "number", "decimal": "number", "datetime": "datetime",
+              "date": "datetime", "string": "string", "empty": "string"}
+
+def key_kind(s:pd.Series)->str:
+    "How key column `s` is matched: 'number', 'string', 'datetime', 'bool' or 'other' (from `column_kind`)."
+    return _KEY_KINDS.get(column_kind(s), "other")
+
+@dataclass(frozen=True)
+class KeyValues:
+    "One key column, normalised: its kind, values on which `==` means the same key (exactly), and the missing ones."
+    kind:str              # 'number', 'string', 'datetime', 'bool' or 'other'
+    values:np.ndarray     # int64, uint64, float64 or object (numbers); int64 UTC nanoseconds (datetimes); object (the rest)
+    missing:np.ndarray    # True where the key value is missing (NaN, None, NA, NaT); such values are all `NaN` in `values`
+
+_I64, _U64, _EXACT = 2**63 - 1, 2**64 - 1, 2**53        # integers up to 2**53 are exact in a float64
+
+def _ints(vals:list)->np.ndarray:
+    "Python ints as int64, else uint64, else object (exact in all three)."
+    for dt in (np.int64, np.uint64):
+        try: return np.array(vals, dtype=dt)
+        except OverflowError: pass
+    return np.array(vals, dtype=object)
+
+def _canonical_number(x):
+    "A number as a Python int when it is integral (exactly), else a float."
+    if isinstance(x, (bool, np.bool_)): return int(x)
+    if isinstance(x, (int, np.integer)): return int(x)
+    if isinstance(x, decimal.Decimal): return int(x) if x == x.to_integral_value() else float(x)
+    x = float(x)
+    return int(x) if math.isfinite(x) and x.is_integer() else x
+
+def _with_missing(v:np.ndarray, missing:np.ndarray)->np.ndarray:
+    "`v` with `NaN` where `missing`: float64 when that stays exact, else object."
+    if not missing.any(): return v
+    if v.dtype.kind == "f": return np.where(missing, np.nan, v)
+    ok = v[~missing]
+    if v.dtype.kind in "iu" and (len(ok) == 0 or (ok.max() <= _EXACT and (v.dtype.kind == "u" or ok.min() >= -_EXACT))):
+        out = v.astype(np.float64)
+    else: out = v.astype(object)
+    out[missing] = np.nan
+    return out
+
+def _number_values(s:pd.Series, missing:np.ndarray)->np.ndarray:
+    "The numbers of `s`, exact: integers as int64 or uint64 (object past 64 bits), other values as float64."
+    dt = s.dtype
+    if pd.api.types.is_integer_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+        u = getattr(dt, "kind", "i") == "u" or str(dt).startswith("UInt")
+        v = s.to_numpy(dtype=np.uint64 if u else np.int64, na_value=0)
+        if u and (len(v) == 0 or v.max() <= _I64): v = v.astype(np.int64)
+        return v
+    if pd.api.types.is_float_dtype(dt):
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = f[~missing]
+        if len(ok) and not (np.isfinite(ok).all() and (ok == np.floor(ok)).all()): return f
+        if len(ok) == 0 or (ok.min() >= -2.0**63 and ok.max() < 2.0**63): return np.where(missing, 0, f).astype(np.int64)
+        if ok.min() >= 0 and ok.max() < 2.0**64: return np.where(missing, 0, f).astype(np.uint64)
+        return f
+    vals = [0 if m else _canonical_number(x) for x, m in zip(s.to_numpy(dtype=object), missing)]
+    if all(isinstance(x, int) for x in vals): return _ints(vals)
+    if all(isinstance(x, float) or abs(x) <= _EXACT for x in vals): return np.array(vals, dtype=np.float64)
+    return np.array(vals, dtype=object)
+
+def key_values(s:pd.Series)->KeyValues:
+    "Key column `s` normalised so that two keys are equal exactly when their values are (the one key normaliser)."
+    if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
+    kind = key_kind(s)
+    missing = np.asarray(s.isna(), dtype=bool)
+    if kind in ("number", "bool"): v = _with_missing(_number_values(s, missing), missing)
+    elif kind == "datetime":
+        t = pd.to_datetime(s)
+        if tz_of(t) is not None: t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+        v = t.to_numpy("datetime64[ns]").view(np.int64)
+    else:
+        v = s.to_numpy(dtype=object, na_value=np.nan) if kind == "string" else s.to_numpy(dtype=object)
+        if missing.any(): v = v.copy(); v[missing] = np.nan
+    return KeyValues(kind, v, missing)
+
+# %% ../nbs/00a_frames.ipynb #0cd696af
+def align_keys(a:np.ndarray, b:np.ndarray)->tuple[np.ndarray, np.ndarray]:
+    "Two `KeyValues.values` arrays of one key column in one dtype in which `==` is still exact (object when no number type is)."
+    if a.dtype == b.dtype: return a, b
+    ka, kb = a.dtype.kind, b.dtype.kind
+    if {ka, kb} == {"i", "u"}:
+        i = a if ka == "i" else b
+        if len(i) == 0 or i.min() >= 0: return a.astype(np.uint64), b.astype(np.uint64)
+    elif "f" in (ka, kb) and {ka, kb} <= {"i", "u", "f"}:
+        i = a if ka != "f" else b
+        if len(i) == 0 or (i.max() <= _EXACT and (i.dtype.kind == "u" or i.min() >= -_EXACT)):
+            return a.astype(np.float64), b.astype(np.float64)
+    return a.astype(object), b.astype(object)
+
+_NAN_HASH = np.uint64(0x7FF8000000000001)
+
+def _number_hash(x)->int:
+    "A Python number's value modulo 2**64 when it is integral, else its float64 bits; one value for every missing one."
+    if isinstance(x, float) and math.isnan(x): return int(_NAN_HASH)
+    if isinstance(x, (int, np.integer)): return int(x) & _U64
+    x = float(x)
+    if math.isfinite(x) and x.is_integer(): return int(x) & _U64
+    return int(np.float64(x).view(np.uint64))
+
+def key_hash(kv:KeyValues)->np.ndarray:
+    "A uint64 per value of `kv`, equal for equal keys whatever the dtype they were normalised to (for bucketing on Dask)."
+    v = kv.values
+    if kv.kind in ("string", "other"): return pd.util.hash_array(np.asarray(v, dtype=object), categorize=False)
+    if v.dtype.kind in "iu": return v.view(np.uint64)
+    if v.dtype.kind == "f":
+        out = v.view(np.uint64).copy()
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(v) & (v == np.floor(v))
+        small = integral & (np.abs(v) < 2.0**63)
+        out[small] = v[small].astype(np.int64).view(np.uint64)
+        for i in np.flatnonzero(integral & ~small): out[i] = _number_hash(float(v[i]))
+        out[np.isnan(v)] = _NAN_HASH
+        return out
+    return np.fromiter((_number_hash(x) for x in v), dtype=np.uint64, count=len(v))
+
+def key_buckets(kvs:list[KeyValues], n:int)->np.ndarray:
+    "Bucket 0..n-1 of each row of the key columns `kvs`: rows whose keys are equal get the same bucket."
+    h = np.zeros(len(kvs[0].values), np.uint64)
+    with np.errstate(over="ignore"):
+        for kv in kvs: h = h * np.uint64(0x100000001B3) ^ key_hash(kv)
+    return (pd.util.hash_array(h) % np.uint64(n)).astype(np.int64)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .parity import (ParityReport, _check_options, _prepare, _features, _value_kind, _key_kind,
-                             _parity_counts, _merge_counts, _parity_report)
-from .drift import Profile, DriftReport, drift_report
-from .pointintime import as_of_aggregate, _keys
+from ._frames import as_keys, key_values, key_buckets
+from ._parity_counts import (Options, ParityCounts, ParityReport, _check_options, _prepare, _features, _value_kind,
+                                     _mean_abs, _atols, _parity_counts, _merge_counts, _parity_report)
+from .drift import Profile, DriftReport, drift_report      # Profile: from mlparity.profile once it exists
+from .pointintime import as_of_aggregate                  # the pandas as-of kernel: from mlparity._asof once it exists
 
 # %% auto #0
 __all__ = ['compare_frames_dask', 'profile_dask', 'drift_report_dask', 'as_of_aggregate_dask']
@@ -43,21 +44,8 @@ def _tree(dask, parts:list, merge, *args):
 
 # %% ../nbs/40_dask.ipynb #1a02daf4
 def _bucket(df:pd.DataFrame, keys:list[str], n:int)->np.ndarray:
-    "Bucket 0..n-1 of each row's key, from the key normalised as `compare_frames` compares it (so 3 and 3.0 meet)."
-    cols = {}
-    for k in keys:
-        s = df[k]
-        if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
-        kind = _key_kind(s)
-        if kind in ("number", "bool"): v = pd.to_numeric(s, errors="coerce").to_numpy("float64", na_value=np.nan)
-        elif kind == "datetime":
-            s = pd.to_datetime(s)
-            if getattr(s.dtype, "tz", None) is not None: s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            v = s.to_numpy("datetime64[ns]").view("int64")
-        else: v = s.astype(str).to_numpy(object)
-        cols[k] = v
-    h = pd.util.hash_pandas_object(pd.DataFrame(cols, index=df.index), index=False).to_numpy()
-    return (h % np.uint64(n)).astype(np.int64)
+    "Bucket 0..n-1 of each row's key, read by the key normaliser `compare_frames` joins with (so 3 and 3.0 meet)."
+    return key_buckets([key_values(df[k]) for k in keys], n)
 
 def _with_bucket(df:pd.DataFrame, keys:list[str], n:int)->pd.DataFrame:
     return df.assign(**{_PART: _bucket(df, keys, n)})
@@ -89,9 +77,18 @@ def _side_kinds(dask, ddf, cols:list)->dict:
     return kinds
 
 # %% ../nbs/40_dask.ipynb #0b580388
-def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, rtol, atol, max_examples)->dict:
+def _count_part(off:pd.DataFrame, on:pd.DataFrame, keys, features, kinds, opts:Options, atols:dict)->ParityCounts:
     "The parity counters of one pair of shuffled partitions."
-    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, rtol, atol, max_examples)
+    return _parity_counts(off.drop(columns=_PART), on.drop(columns=_PART), keys, features, kinds, opts, atols)
+
+def _part_scales(df:pd.DataFrame, cols:list)->dict: return {c: _mean_abs(df[c]) for c in cols}
+
+def _scales_dask(dask, off, on, kinds:dict)->dict:
+    "{feature: (sum of |values|, count)} over every partition of both sides (the default `atol` needs the whole column)."
+    cols = [c for c, k in kinds.items() if "number" in k]
+    if not cols: return {c: (0.0, 0) for c in kinds}
+    parts = dask.compute(*[dask.delayed(_part_scales)(p, cols) for d in (off, on) for p in d[cols].to_delayed()])
+    return {c: (sum(p[c][0] for p in parts), sum(p[c][1] for p in parts)) if c in cols else (0.0, 0) for c in kinds}
 
 def _prepare_dask(ddf, keys:list[str], side:str):
     "`ddf` with every key as a column (a key that is the index becomes a column), checked on its metadata."
@@ -106,17 +103,19 @@ def compare_frames_dask(offline,                 # features for training: a Dask
                         *,
                         npartitions:int|None=None,  # partitions of the shuffle (default: the larger input's count)
                         columns:list[str]|None=None,  # features to compare (default: every non-key column of either side)
-                        rtol:float=1e-9,         # relative tolerance for numeric features
-                        atol:float=0.0,          # absolute tolerance for numeric features
+                        rtol:float=1e-9,         # relative tolerance for float features (integers are compared exactly)
+                        atol:float|None=None,    # absolute tolerance for float features; None: 1e-12 x the feature's mean |value|
                         max_examples:int=5,      # example mismatching rows kept per feature
                         missing_keys:str="error",  # severity of keys found on one side only
                         sides:tuple[str,str]=("offline", "online"),  # names for the two sides in messages
                         title:str="feature parity",  # a heading for the report
+                        ignore_case:bool=False,  # strings that differ only by case agree
+                        ignore_spaces:bool=False,  # strings that differ only by surrounding whitespace agree
                        )->ParityReport:
     "`compare_frames` of `offline` and `online` on Dask: shuffle both on `key`, count each partition pair, merge the counts."
     dask, dd = _dask()
-    keys = _check_options(key, rtol, atol, missing_keys, sides)
-    s_off, s_on = sides
+    keys, opts = _check_options(key, rtol, atol, missing_keys, sides, max_examples, ignore_case, ignore_spaces)
+    s_off, s_on = opts.sides
     off, on = _as_dask(offline, s_off, dd), _as_dask(online, s_on, dd)
     off, on = _prepare_dask(off, keys, s_off), _prepare_dask(on, keys, s_on)
     features = _features(off._meta, on._meta, keys, columns, s_off, s_on)
@@ -128,11 +127,11 @@ def compare_frames_dask(offline,                 # features for training: a Dask
     n = npartitions if npartitions is not None else max(off.npartitions, on.npartitions)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"npartitions must be a positive integer, got {npartitions!r}")
+    atols = _atols(_scales_dask(dask, off, on, kinds), opts)
     pa, pb = _by_key(off, keys, int(n)).to_delayed(), _by_key(on, keys, int(n)).to_delayed()
-    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, rtol, atol, max_examples) for a, b in zip(pa, pb)]
-    counts = dask.compute(_tree(dask, parts, _merge_counts, max_examples))[0]
-    return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
-                          missing_keys=missing_keys, sides=sides, title=title)
+    parts = [dask.delayed(_count_part)(a, b, keys, features, kinds, opts, atols) for a, b in zip(pa, pb)]
+    counts = dask.compute(_tree(dask, parts, _merge_counts, opts.max_examples))[0]
+    return _parity_report(counts, keys, features, dtypes, kinds, opts, atols, title)
 
 # %% ../nbs/40_dask.ipynb #b2e14dd4
 def profile_dask(ddf,                     # the data to summarise: a Dask (or pandas) DataFrame
@@ -182,7 +181,7 @@ def as_of_aggregate_dask(events,                # one row per event: a Dask or p
                         )->pd.DataFrame:
     "`as_of_aggregate` on Dask: shuffle `events` and `labels` on `key`, aggregate each pair; a pandas frame in `labels`' order."
     dask, dd = _dask()
-    keys = _keys(key)
+    keys = as_keys(key)
     ev, lab = _as_dask(events, "events", dd), _as_dask(labels, "labels", dd)
     kw = dict(key=keys, event_time=event_time, label_time=label_time, aggs=aggs, window=window, closed=closed)
     for name, d in (("events", ev), ("labels", lab)):

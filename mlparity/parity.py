@@ -4,535 +4,62 @@
 
 # %% ../nbs/04_parity.ipynb #524a378e
 from __future__ import annotations
-import math
 from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
-from .core import Finding, Report, _is_dask
+from .core import Finding, _is_dask
+from ._frames import as_keys, plain
+from ._parity_counts import (ParityReport, _check_options, _prepare, _features, _kinds, _scales, _atols,
+                                     _parity_counts, _parity_report)
+
+_all_ = ["ParityReport"]
 
 # %% auto #0
-__all__ = ['ParityReport', 'compare_frames', 'assert_parity', 'compare_functions']
+__all__ = ['compare_frames', 'assert_parity', 'compare_functions', 'ParityReport']
 
-# %% ../nbs/04_parity.ipynb #64a363bf
-def _as_key(key)->list[str]:
-    "`key` as a non-empty list of column names."
-    if isinstance(key, str) or not isinstance(key, Iterable): keys = [key]
-    else: keys = list(key)
-    if not keys: raise ValueError("`key` is empty: name the entity column(s) to join on, e.g. key='user_id'")
-    if len(set(keys)) != len(keys): raise ValueError(f"`key` names a column twice: {keys}")
-    return keys
-
-def _cols_repr(df:pd.DataFrame, n:int=12)->str:
-    cols = [str(c) for c in df.columns]
-    return ", ".join(map(repr, cols[:n])) + (f", … ({len(cols)} in all)" if len(cols) > n else "")
-
-def _prepare(df, keys:list[str], side:str)->pd.DataFrame:
-    "`df` with every key as a column (index levels named like a key are moved to columns), checked."
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{side} must be a pandas DataFrame, got {type(df).__name__}")
-    if isinstance(df.columns, pd.MultiIndex):
-        raise ValueError(f"{side} has MultiIndex columns: flatten them first (e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])")
-    dup = df.columns[df.columns.duplicated()].unique().tolist()
-    if dup: raise ValueError(f"{side} has duplicate column names {dup}: each feature must appear once")
-    levels = [n for n in (df.index.names or []) if n is not None]
-    from_index = [k for k in keys if k not in df.columns and k in levels]
-    if from_index: df = df.reset_index(level=from_index)
-    for k in keys:
-        if k not in df.columns:
-            raise KeyError(f"key column {k!r} missing from {side} (columns: {_cols_repr(df)}; index names: {list(df.index.names)})")
-    return df
-
-# %% ../nbs/04_parity.ipynb #1a25df21
-def _key_kind(s:pd.Series)->str:
-    "A coarse type of key column `s`: 'number', 'string', 'datetime', 'bool' or 'other'."
-    dt = s.dtype
-    if isinstance(dt, pd.CategoricalDtype): return _key_kind(pd.Series(s.cat.categories))
-    if pd.api.types.is_bool_dtype(dt): return "bool"
-    if pd.api.types.is_numeric_dtype(dt): return "number"
-    if pd.api.types.is_datetime64_any_dtype(dt): return "datetime"
-    if pd.api.types.is_string_dtype(dt) or dt == object:
-        inferred = pd.api.types.infer_dtype(s, skipna=True)
-        if inferred in ("string", "empty"): return "string"
-        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"): return "number"
-        if inferred == "boolean": return "bool"
-        if inferred in ("datetime", "datetime64", "date"): return "datetime"
-        return "other"
-    return "other"
-
-def _key_arrays(off:pd.DataFrame, on:pd.DataFrame, keys:list[str])->tuple[pd.Index, pd.Index, list[Finding]]:
-    "Index objects over the key columns of both sides, after checking their types agree."
-    findings, off_cols, on_cols = [], [], []
-    for k in keys:
-        a, b = off[k], on[k]
-        if isinstance(a.dtype, pd.CategoricalDtype): a = a.astype(a.cat.categories.dtype)
-        if isinstance(b.dtype, pd.CategoricalDtype): b = b.astype(b.cat.categories.dtype)
-        ka, kb = _key_kind(a), _key_kind(b)
-        if ka == "string" and len(a) == 0: ka = kb
-        if kb == "string" and len(b) == 0: kb = ka
-        if ka != kb or ka == "other":
-            raise TypeError(f"key column {k!r} is {a.dtype} ({ka}) in offline but {b.dtype} ({kb}) in online: "
-                            f"keys of different types never match; cast one side, e.g. online[{k!r}] = online[{k!r}].astype(offline[{k!r}].dtype)")
-        for side, s in (("offline", a), ("online", b)):
-            n = int(s.isna().sum())
-            if n: raise ValueError(f"key column {k!r} has {n} missing value(s) in {side}: rows without a key cannot be matched; drop or fill them")
-        if ka == "number":
-            if a.dtype != b.dtype:
-                findings.append(Finding("parity.key_dtype", k, f"key dtypes differ ({a.dtype} offline, {b.dtype} online); compared as numbers",
-                                        {"offline_dtype": str(a.dtype), "online_dtype": str(b.dtype)}, "warning", "data_dependencies"))
-            if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not (a.dtype.kind == "u" or b.dtype.kind == "u"):
-                a, b = a.to_numpy(np.int64), b.to_numpy(np.int64)
-            else:
-                a, b = a.to_numpy(np.float64), b.to_numpy(np.float64)
-        elif ka == "datetime":
-            tza, tzb = getattr(a.dtype, "tz", None), getattr(b.dtype, "tz", None)
-            if (tza is None) != (tzb is None):
-                raise TypeError(f"key column {k!r} is {a.dtype} in offline but {b.dtype} in online: a tz-aware and a naive "
-                                "timestamp never match; localize the naive side (e.g. .dt.tz_localize('UTC'))")
-            a, b = pd.to_datetime(a), pd.to_datetime(b)
-            if tza is not None: a, b = a.dt.tz_convert("UTC"), b.dt.tz_convert("UTC")
-            a, b = a.to_numpy("datetime64[ns]"), b.to_numpy("datetime64[ns]")
-        else:
-            if a.dtype != b.dtype and not (pd.api.types.is_string_dtype(a.dtype) and pd.api.types.is_string_dtype(b.dtype)):
-                findings.append(Finding("parity.key_dtype", k, f"key dtypes differ ({a.dtype} offline, {b.dtype} online)",
-                                        {"offline_dtype": str(a.dtype), "online_dtype": str(b.dtype)}, "warning", "data_dependencies"))
-            a, b = a.to_numpy(object), b.to_numpy(object)
-        off_cols.append(a); on_cols.append(b)
-    if len(keys) == 1: return pd.Index(off_cols[0], name=keys[0]), pd.Index(on_cols[0], name=keys[0]), findings
-    return pd.MultiIndex.from_arrays(off_cols, names=keys), pd.MultiIndex.from_arrays(on_cols, names=keys), findings
-
-# %% ../nbs/04_parity.ipynb #936ede0a
-def _dups(idx:pd.Index, n:int=5)->tuple[int, pd.Index]:
-    "The number of keys that occur more than once in `idx`, and the `n` smallest of them (mergeable across partitions)."
-    if idx.is_unique: return 0, idx[:0]
-    dup = idx[idx.duplicated()].unique()
-    return len(dup), dup[np.asarray(dup.argsort())[:n]]
-
-def _raise_dups(side:str, keys:list[str], count:int, examples:pd.Index):
-    shown = [_plain(v) for v in examples]
-    k = keys if len(keys) > 1 else repr(keys[0])
-    raise ValueError(f"{side} has {count} duplicate key(s) in {k}, e.g. {shown}: "
-                     f"each key must identify one row; deduplicate (df.drop_duplicates({k})) or add a column to `key`")
-
-def _check_unique(idx:pd.Index, side:str, keys:list[str]):
-    count, ex = _dups(idx)
-    if count: _raise_dups(side, keys, count, ex)
-
-def _plain(v):
-    "A key value as plain Python, for messages and evidence."
-    if isinstance(v, tuple): return tuple(_plain(x) for x in v)
-    if isinstance(v, np.datetime64): return pd.Timestamp(v)
-    if isinstance(v, np.timedelta64): return pd.Timedelta(v)
-    if isinstance(v, np.generic): return v.item()
-    return v
-
-# %% ../nbs/04_parity.ipynb #2ef98a67
-def _value_kind(s:pd.Series)->str:
-    "How a feature column is compared: 'number', 'bool', 'datetime', 'timedelta', 'string' or 'object'."
-    dt = s.dtype
-    if isinstance(dt, pd.CategoricalDtype): return _value_kind(pd.Series(dt.categories))
-    if pd.api.types.is_bool_dtype(dt): return "bool"
-    if pd.api.types.is_numeric_dtype(dt): return "number"
-    if pd.api.types.is_datetime64_any_dtype(dt): return "datetime"
-    if pd.api.types.is_timedelta64_dtype(dt): return "timedelta"
-    if pd.api.types.is_string_dtype(dt) and dt != object: return "string"
-    if dt == object:
-        inferred = pd.api.types.infer_dtype(s, skipna=True)
-        if inferred == "empty": return "empty"
-        if inferred == "string": return "string"
-        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"): return "number"
-        if inferred == "boolean": return "bool"
-        if inferred in ("datetime", "datetime64"): return "datetime"
-    return "object"
-
-def _comparable(ka:str, kb:str)->str|None:
-    "The way to compare kinds `ka` and `kb`, or None when they cannot be compared."
-    num = {"number", "bool"}
-    if ka in num and kb in num: return "exact" if ka == kb == "bool" else "number"
-    if ka == kb: return "exact"
-    if "object" in (ka, kb) or "empty" in (ka, kb): return "exact"
-    return None
-
-# %% ../nbs/04_parity.ipynb #7ac6b140
-def _numbers(s:pd.Series)->np.ndarray:
-    if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
-    if s.dtype == object: s = pd.to_numeric(s)
-    if s.dtype.kind == "i" and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype): return s.to_numpy()
-    return s.to_numpy(dtype=np.float64, na_value=np.nan)
-
-def _tz(s): return getattr(s.dtype, "tz", None)
-
-def _exact_values(s:pd.Series, kind:str)->np.ndarray:
-    "Values of `s` as an array on which `==` means equal (missing values handled by the caller)."
-    if isinstance(s.dtype, pd.CategoricalDtype): s = s.astype(s.dtype.categories.dtype)
-    if kind == "datetime":
-        s = pd.to_datetime(s)
-        if _tz(s) is not None: s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        return s.to_numpy("datetime64[ns]")
-    if kind == "timedelta": return s.to_numpy("timedelta64[ns]")
-    if kind == "bool": return s.to_numpy(dtype=object, na_value=None)
-    return s.to_numpy(dtype=object)
-
-def _isna(x:np.ndarray)->np.ndarray:
-    if x.dtype.kind in "mM": return np.isnat(x)
-    if x.dtype.kind == "f": return np.isnan(x)
-    if x.dtype.kind in "iub": return np.zeros(len(x), bool)
-    return np.asarray(pd.isna(x), dtype=bool)
-
-def _eq_objects(a:np.ndarray, b:np.ndarray)->np.ndarray:
-    try:
-        r = a == b
-        if isinstance(r, np.ndarray) and r.shape == a.shape: return r.astype(bool)
-    except Exception: pass
-    out = np.zeros(len(a), bool)
-    for i, (x, y) in enumerate(zip(a, b)):
-        try: out[i] = bool(x == y)
-        except Exception: out[i] = False
-    return out
-
-# %% ../nbs/04_parity.ipynb #9c418cdd
-def _compare_values(a:np.ndarray, b:np.ndarray, how:str, rtol:float, atol:float)->tuple[np.ndarray, dict]:
-    "Boolean mask of mismatching positions between aligned `a` and `b`, and numeric statistics of the differences."
-    stats = {"max_abs_diff": np.nan, "max_rel_diff": np.nan, "median_ratio": np.nan, "ratios": np.zeros(0)}
-    if how == "number":
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            same = a == b
-            fa, fb = a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)
-            if fa.dtype.kind == "f" or fb.dtype.kind == "f":
-                same |= np.isnan(fa) & np.isnan(fb)
-            diff = np.abs(fa - fb)
-            scale = np.maximum(np.abs(fa), np.abs(fb))
-            bad = ~same
-            exact = a.dtype.kind in "iu" and b.dtype.kind in "iu"       # integers have no rounding to forgive
-            if (rtol or atol) and not exact: bad &= ~((diff <= atol + rtol * scale) & np.isfinite(diff))
-            if bad.any():
-                fin = bad & np.isfinite(diff)
-                if fin.any():
-                    d, sc = diff[fin], scale[fin]
-                    stats["max_abs_diff"] = float(d.max())
-                    rel = d[sc > 0] / sc[sc > 0]
-                    stats["max_rel_diff"] = float(rel.max()) if len(rel) else np.nan
-                    nz = fin & (fa != 0)
-                    if nz.any(): stats["ratios"] = fb[nz] / fa[nz]; stats["median_ratio"] = float(np.median(stats["ratios"]))
-                else:
-                    stats["max_abs_diff"] = float("inf") if (bad & ~np.isnan(diff)).any() else np.nan
-        return bad, stats
-    na_a, na_b = _isna(a), _isna(b)
-    both = ~na_a & ~na_b
-    eq = na_a & na_b
-    if a.dtype.kind in "mM": eq[both] = a[both] == b[both]
-    else: eq[both] = _eq_objects(a[both], b[both])
-    if a.dtype.kind in "mM" and both.any():
-        d = np.abs((a[both & ~eq].astype("int64") - b[both & ~eq].astype("int64")))
-        if len(d): stats["max_abs_diff"] = float(d.max()) / 1e9          # nanoseconds -> seconds
-    return ~eq, stats
-
-# %% ../nbs/04_parity.ipynb #815a4e59
-_SUMMARY_COLUMNS = ["feature", "status", "rows", "mismatches", "mismatch_rate", "max_abs_diff", "max_rel_diff",
-                    "offline_dtype", "online_dtype"]
-
-class ParityReport(Report):
-    "A `Report` on feature parity, with a per-feature `summary`, `examples` of mismatching rows and `one_sided_keys`."
-    def __init__(self,
-                 findings:Iterable[Finding],    # what the comparison found
-                 summary:pd.DataFrame,          # one row per feature: rows compared, mismatches, max differences, dtypes, status
-                 examples:pd.DataFrame,         # example mismatching rows: key, feature, offline value, online value
-                 one_sided_keys:pd.DataFrame,   # example keys found on one side only
-                 key:list[str],                 # the key columns
-                 sides:tuple[str,str]=("offline", "online"),  # what the two sides are called
-                 title:str="feature parity",    # a heading for the renderings
-                ):
-        tables = {"features": summary}
-        if len(examples): tables["mismatching rows"] = examples
-        if len(one_sided_keys): tables["keys on one side only"] = one_sided_keys
-        super().__init__(findings, tables, title=title)
-        self.summary, self.examples, self.one_sided_keys, self.key, self.sides = summary, examples, one_sided_keys, key, sides
-
-    @property
-    def failing(self)->list[str]:
-        "Features whose values differ, whose types cannot be compared, or that are missing on one side."
-        return self.summary.loc[~self.summary["status"].isin(["ok", "dtype differs"]), "feature"].tolist()
-
-    def assertion_message(self)->str:
-        "A pandas-like message naming each failing feature with example values."
-        off, on = self.sides
-        keyname = self.key[0] if len(self.key) == 1 else tuple(self.key)
-        n_feat = len(self.summary)
-        lines = [f"{self.title} failed on key {keyname!r}: {len(self.failing)} of {n_feat} feature(s) differ"]
-        by_feature = {f: g for f, g in self.examples.groupby("feature", sort=False)} if len(self.examples) else {}
-        for f in self.errors:
-            lines.append("")
-            if f.check == "parity.values":
-                ev = f.evidence
-                lines.append(f'feature "{f.subject}" values are different ({100*ev["mismatch_rate"]:.5g} %, '
-                             f'{ev["mismatches"]} of {ev["rows"]} rows)')
-                g = by_feature.get(f.subject)
-                if g is not None:
-                    keys = g[self.key[0]].tolist() if len(self.key) == 1 else list(g[self.key].itertuples(index=False, name=None))
-                    lines += [f"[{keyname}]: {keys}", f"[{off}]: {g[off].tolist()}", f"[{on}]: {g[on].tolist()}"]
-            else:
-                lines.append(f"{f.subject}: {f.message}")
-        return "\n".join(lines)
-
-    def assert_ok(self)->ParityReport:
-        "Raise `AssertionError` naming each failing feature with example values; else return the report."
-        __tracebackhide__ = True
-        if not self.ok: raise AssertionError(self.assertion_message())
-        return self
-
-# %% ../nbs/04_parity.ipynb #44283ce1
-def _fmt(x)->str:
-    if isinstance(x, (float, np.floating)): return f"{x:.6g}"
-    return repr(_plain(x))
-
-def _key_str(keys:list[str], v)->str:
-    "`user_id=3` or `(user_id, day)=(3, '2024-01-01')`."
-    return f"{keys[0]}={v!r}" if len(keys) == 1 else f"({', '.join(keys)})={v!r}"
-
-def _key_frame(idx:pd.Index, keys:list[str])->pd.DataFrame:
-    if isinstance(idx, pd.MultiIndex): return pd.DataFrame({k: idx.get_level_values(i) for i, k in enumerate(keys)})
-    return pd.DataFrame({keys[0]: np.asarray(idx)})
-
-def _smallest(idx:pd.Index, n:int)->np.ndarray:
-    "Positions of the `n` smallest keys of `idx`, in key order (a partial sort when `idx` is large)."
-    n = min(n, len(idx))
-    if n == 0: return np.zeros(0, np.int64)
-    if len(idx) > 4 * n and not isinstance(idx, pd.MultiIndex) and idx.dtype != object:
-        vals = np.asarray(idx)
-        part = np.argpartition(vals, n - 1)[:n]
-        return part[np.argsort(vals[part], kind="stable")]
-    return np.asarray(idx.argsort())[:n]
-
-# %% ../nbs/04_parity.ipynb #1fa276f4
-def _features(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], columns, s_off:str, s_on:str)->list:
-    "The features to compare: `columns`, checked, or every non-key column of either side."
-    feat_off = [c for c in off.columns if c not in keys]
-    feat_on = [c for c in on.columns if c not in keys]
-    if columns is None: return feat_off + [c for c in feat_on if c not in set(feat_off)]
-    features = [columns] if isinstance(columns, str) else list(columns)
-    bad = [c for c in features if c in keys]
-    if bad: raise ValueError(f"`columns` includes key column(s) {bad}: list only features")
-    absent = [c for c in features if c not in off.columns and c not in on.columns]
-    if absent: raise KeyError(f"column(s) {absent} in neither {s_off} (columns: {_cols_repr(off)}) nor {s_on} (columns: {_cols_repr(on)})")
-    return features
-
-def _kinds(off:pd.DataFrame, on:pd.DataFrame, features:list)->dict:
-    "How each feature present on both sides is read: {feature: (offline kind, online kind)}."
-    return {c: (_value_kind(off[c]), _value_kind(on[c])) for c in features if c in off.columns and c in on.columns}
-
-def _how(ka:str, kb:str, tza, tzb, n:int)->str|None:
-    "How a feature of kinds `ka`, `kb` (time zones `tza`, `tzb`) is compared over `n` shared keys; None: it cannot be."
-    how = _comparable(ka, kb) if n else "exact"
-    if how == "exact" and ka == "datetime" and (tza is None) != (tzb is None): how = None
-    return how
-
-def _cat(a:pd.Index, b:pd.Index)->pd.Index:
-    "`a` and `b` appended (an empty side keeps the other's dtype)."
-    return b if len(a) == 0 else a if len(b) == 0 else a.append(b)
-
-def _firsts(idx:pd.Index, vals:list, n:int)->tuple[pd.Index, list]:
-    "The `n` smallest keys of `idx` with the matching entries of `vals` (lists of per-key values)."
-    pos = _smallest(idx, n)
-    return idx[pos], [[v[i] for i in pos] for v in vals]
-
-_NO_COUNT = dict(m=0, max_abs=np.nan, max_rel=np.nan, ratios=np.zeros(0), ex_keys=None, ex=[[], []])
-
-def _parity_counts(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], features:list, kinds:dict,
-                   rtol:float, atol:float, max_examples:int)->dict:
-    "Mergeable counters of comparing `off` and `on` (prepared frames) on `keys`: see `_merge_counts`."
-    off_idx, on_idx, key_findings = _key_arrays(off, on, keys)
-    p = dict(n_off=len(off_idx), n_on=len(on_idx), n=0, key_findings=key_findings,
-             dups=[_dups(off_idx), _dups(on_idx)], one_sided=[(0, off_idx[:0]), (0, on_idx[:0])], features={})
-    if p["dups"][0][0] or p["dups"][1][0]: return p
-    indexer = off_idx.get_indexer(on_idx)
-    matched = indexer >= 0
-    i_on = np.flatnonzero(matched); i_off = indexer[i_on]
-    hit = np.zeros(len(off_idx), bool); hit[i_off] = True
-    n = p["n"] = len(i_on)
-    ex_n = max(max_examples, 1)
-    for j, (idx, mask) in enumerate(((off_idx, ~hit), (on_idx, ~matched))):
-        sub = idx[mask]
-        p["one_sided"][j] = (len(sub), sub[_smallest(sub, ex_n)])
-    if not n: return p
-    for c in features:
-        if c not in kinds: continue
-        a_s, b_s = off[c], on[c]
-        ka, kb = kinds[c]
-        how = _how(ka, kb, _tz(a_s), _tz(b_s), n)
-        if how is None: continue
-        if how == "number": a, b = _numbers(a_s), _numbers(b_s)
-        else: a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
-        a, b = a[i_off], b[i_on]
-        bad, stats = _compare_values(a, b, how, rtol, atol)
-        pos = np.flatnonzero(bad)
-        sel = pos[_smallest(on_idx[i_on[pos]], max_examples)]
-        p["features"][c] = dict(m=len(pos), max_abs=stats["max_abs_diff"], max_rel=stats["max_rel_diff"],
-                                ratios=stats["ratios"], ex_keys=on_idx[i_on[sel]], ex=[list(a[sel]), list(b[sel])])
-    return p
-
-def _max_abs(x:float, y:float)->float:
-    "The merged largest absolute difference: the largest finite one, else inf (only infinite ones), else NaN."
-    fin = [v for v in (x, y) if math.isfinite(v)]
-    if fin: return max(fin)
-    return math.inf if math.inf in (x, y) else math.nan
-
-def _merge_counts(p:dict, q:dict, max_examples:int)->dict:
-    "The counters of the union of two pieces of data that share no key (as `_parity_counts` makes them)."
-    ex_n = max(max_examples, 1)
-    seen = {(f.check, f.subject) for f in p["key_findings"]}
-    out = dict(n_off=p["n_off"] + q["n_off"], n_on=p["n_on"] + q["n_on"], n=p["n"] + q["n"],
-               key_findings=p["key_findings"] + [f for f in q["key_findings"] if (f.check, f.subject) not in seen],
-               dups=[], one_sided=[], features={})
-    for (k1, e1), (k2, e2) in zip(p["dups"], q["dups"]):
-        e = _cat(e1, e2); out["dups"].append((k1 + k2, e[_smallest(e, 5)]))
-    for (k1, e1), (k2, e2) in zip(p["one_sided"], q["one_sided"]):
-        e = _cat(e1, e2); out["one_sided"].append((k1 + k2, e[_smallest(e, ex_n)]))
-    for c in dict.fromkeys(list(p["features"]) + list(q["features"])):
-        f, g = p["features"].get(c, _NO_COUNT), q["features"].get(c, _NO_COUNT)
-        if f["ex_keys"] is None or g["ex_keys"] is None: out["features"][c] = g if f["ex_keys"] is None else f; continue
-        ex_keys, ex = _firsts(_cat(f["ex_keys"], g["ex_keys"]), [f["ex"][0] + g["ex"][0], f["ex"][1] + g["ex"][1]], max_examples)
-        out["features"][c] = dict(m=f["m"] + g["m"], max_abs=_max_abs(f["max_abs"], g["max_abs"]),
-                                  max_rel=float(np.fmax(f["max_rel"], g["max_rel"])),
-                                  ratios=np.concatenate([f["ratios"], g["ratios"]]), ex_keys=ex_keys, ex=ex)
-    return out
-
-# %% ../nbs/04_parity.ipynb #b9b8b834
-def _parity_report(p:dict, keys:list[str], features:list, dtypes:dict, kinds:dict, *, max_examples:int,
-                   missing_keys:str, sides:tuple[str,str], title:str)->ParityReport:
-    "The `ParityReport` of the counters `p`; `dtypes` maps each feature to its (offline, online) dtype or None."
-    s_off, s_on = sides
-    for side, (count, ex) in zip(sides, p["dups"]):
-        if count: _raise_dups(side, keys, count, ex)
-    findings = [Finding(f.check, f.subject, f.message.replace("offline", s_off).replace("online", s_on), f.evidence,
-                        f.severity, f.category) for f in p["key_findings"]]
-    for side, rows in ((s_off, p["n_off"]), (s_on, p["n_on"])):
-        if rows == 0:
-            findings.append(Finding("parity.rows", side, f"{side} has no rows: there is nothing to compare",
-                                    {"rows": 0}, "error", "data_dependencies"))
-    n = p["n"]
-    one_sided = []
-    for side, total, (k, ex) in zip(sides, (p["n_off"], p["n_on"]), p["one_sided"]):
-        if k:
-            shown = [_plain(v) for v in ex]
-            findings.append(Finding("parity.keys", side, f"{k} of {total} key(s) are only in {side}, e.g. {shown}",
-                                    {"count": k, "examples": shown}, missing_keys, "data_dependencies"))
-            kf = _key_frame(ex, keys); kf.insert(0, "only_in", side); one_sided.append(kf)
-    if p["n_off"] and p["n_on"] and n == 0:
-        findings.append(Finding("parity.rows", "key", f"no key appears in both {s_off} and {s_on}: there is nothing to compare",
-                                {"rows": 0}, "error", "data_dependencies"))
-    if not features:
-        findings.append(Finding("parity.columns", "features", "no feature columns to compare (only key columns)",
-                                {}, "error", "data_dependencies"))
-
-    rows, examples = [], []
-    for c in features:
-        dt_off, dt_on = dtypes[c]
-        row = dict(feature=c, status="ok", rows=n, mismatches=0, mismatch_rate=0.0, max_abs_diff=np.nan, max_rel_diff=np.nan,
-                   offline_dtype=None if dt_off is None else str(dt_off), online_dtype=None if dt_on is None else str(dt_on))
-        rows.append(row)
-        if dt_off is None or dt_on is None:
-            there, missing = (s_on, s_off) if dt_off is None else (s_off, s_on)
-            row.update(status=f"missing {missing}", rows=0, mismatch_rate=np.nan)
-            findings.append(Finding("parity.columns", str(c), f"computed in {there} but missing from {missing}",
-                                    {"present_in": there, "missing_from": missing}, "error", "data_dependencies"))
-            continue
-        ka, kb = kinds[c]
-        tza, tzb = getattr(dt_off, "tz", None), getattr(dt_on, "tz", None)
-        if _how(ka, kb, tza, tzb, n) is None:
-            row.update(status="types incomparable", mismatches=n, mismatch_rate=1.0 if n else np.nan)
-            hint = ("one is tz-aware, the other naive: localize the naive side, e.g. .dt.tz_localize('UTC')"
-                    if ka == kb == "datetime" else "cast one side to the other's type")
-            findings.append(Finding("parity.types", str(c), f"{s_off} is {dt_off} ({ka}) but {s_on} is {dt_on} ({kb}): "
-                                    f"values cannot be compared; {hint}",
-                                    {"offline_dtype": str(dt_off), "online_dtype": str(dt_on)}, "error", "data_dependencies"))
-            continue
-        f = p["features"].get(c, _NO_COUNT)
-        m = f["m"]
-        median_ratio = float(np.median(f["ratios"])) if len(f["ratios"]) else np.nan
-        dtype_differs = str(dt_off) != str(dt_on)
-        row.update(mismatches=m, mismatch_rate=m / n if n else np.nan, max_abs_diff=f["max_abs"], max_rel_diff=f["max_rel"],
-                   status="mismatch" if m else ("dtype differs" if dtype_differs else "ok"))
-        if n == 0: row.update(status="no shared rows")
-        if dtype_differs:
-            tzs = (f" (time zones {tza} and {tzb})" if ka == "datetime" and tza != tzb else "")
-            findings.append(Finding("parity.dtype", str(c), f"dtypes differ: {dt_off} in {s_off}, {dt_on} in {s_on}{tzs}"
-                                    + ("" if m else "; the values agree"),
-                                    {"offline_dtype": str(dt_off), "online_dtype": str(dt_on)}, "warning", "data_dependencies"))
-        if not m: continue
-        ex_keys, (xa, xb) = f["ex_keys"], f["ex"]
-        ex = _key_frame(ex_keys, keys)
-        ex.insert(len(keys), "feature", c)
-        ex[s_off] = pd.Series([_plain(x) for x in xa], dtype=object)
-        ex[s_on] = pd.Series([_plain(x) for x in xb], dtype=object)
-        examples.append(ex)
-        ev = {"rows": n, "mismatches": m, "mismatch_rate": m / n, "max_abs_diff": f["max_abs"],
-              "max_rel_diff": f["max_rel"], "median_ratio": median_ratio,
-              "examples": [{"key": _plain(kv), s_off: _plain(x), s_on: _plain(y)} for kv, x, y in zip(ex_keys, xa, xb)]}
-        first = ev["examples"][0]
-        msg = (f"{m} of {n} values differ ({100*m/n:.3g} %), e.g. {_key_str(keys, first['key'])}: "
-               f"{s_off} {_fmt(first[s_off])}, {s_on} {_fmt(first[s_on])}")
-        if math.isfinite(median_ratio): msg += f"; median {s_on}/{s_off} ratio {median_ratio:.4g}"
-        findings.append(Finding("parity.values", str(c), msg, ev, "error", "data_dependencies"))
-
-    summary = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS).rename(columns={"offline_dtype": f"{s_off}_dtype", "online_dtype": f"{s_on}_dtype"})
-    n_ok = int(summary["status"].isin(["ok", "dtype differs"]).sum())
-    findings.append(Finding("parity.summary", "features", f"{n_ok} of {len(features)} feature(s) agree on {n} shared key(s)",
-                            {"features": len(features), "agree": n_ok, "shared_keys": n}, "info"))
-    ex_cols = keys + ["feature", s_off, s_on]
-    examples = pd.concat(examples, ignore_index=True) if examples else pd.DataFrame(columns=ex_cols)
-    one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
-    return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
-
-# %% ../nbs/04_parity.ipynb #44406b33
-def _check_options(key, rtol, atol, missing_keys, sides)->list[str]:
-    "The key columns, after checking the options of `compare_frames`."
-    keys = _as_key(key)
-    if sides[0] == sides[1]: raise ValueError(f"`sides` must be two different names, got {sides}")
-    if missing_keys not in ("error", "warning", "info"):
-        raise ValueError(f"missing_keys must be 'error', 'warning' or 'info', got {missing_keys!r}")
-    if rtol < 0 or atol < 0 or not (math.isfinite(rtol) and math.isfinite(atol)):
-        raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
-    return keys
-
+# %% ../nbs/04_parity.ipynb #4d620cf4
 def compare_frames(offline:pd.DataFrame,   # features as computed for training (one row per key)
                    online:pd.DataFrame,    # features as computed at serving time (one row per key)
                    key:str|list[str],      # entity column(s) to join on; index levels of that name work too
                    *,
                    columns:list[str]|None=None,  # features to compare (default: every non-key column of either side)
-                   rtol:float=1e-9,        # relative tolerance for numeric features
-                   atol:float=0.0,         # absolute tolerance for numeric features
+                   rtol:float=1e-9,        # relative tolerance for float features (integers are compared exactly)
+                   atol:float|None=None,   # absolute tolerance for float features; None: 1e-12 x the feature's mean |value|
                    max_examples:int=5,     # example mismatching rows kept per feature
                    missing_keys:str="error",  # severity of keys found on one side only: "error", "warning" or "info"
                    sides:tuple[str,str]=("offline", "online"),  # names for the two sides in messages
                    title:str="feature parity",  # a heading for the report
+                   ignore_case:bool=False,      # strings that differ only by case agree
+                   ignore_spaces:bool=False,    # strings that differ only by surrounding whitespace agree
                   )->ParityReport:
     "Compare `offline` and `online` feature values row by row, joined on `key` (row order does not matter)."
     if _is_dask(offline, online):  # a Dask DataFrame: the same check, partition by partition (mlparity[dask])
         from .distributed import compare_frames_dask
         return compare_frames_dask(offline, online, key, columns=columns, rtol=rtol, atol=atol, max_examples=max_examples,
-                                   missing_keys=missing_keys, sides=sides, title=title)
-    keys = _check_options(key, rtol, atol, missing_keys, sides)
-    s_off, s_on = sides
+                                   missing_keys=missing_keys, sides=sides, title=title, ignore_case=ignore_case,
+                                   ignore_spaces=ignore_spaces)
+    keys, opts = _check_options(key, rtol, atol, missing_keys, sides, max_examples, ignore_case, ignore_spaces)
+    s_off, s_on = opts.sides
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)
     features = _features(off, on, keys, columns, s_off, s_on)
     kinds = _kinds(off, on, features)
-    counts = _parity_counts(off, on, keys, features, kinds, rtol, atol, max_examples)
+    atols = _atols(_scales(off, on, kinds), opts)
+    counts = _parity_counts(off, on, keys, features, kinds, opts, atols)
     dtypes = {c: (off[c].dtype if c in off.columns else None, on[c].dtype if c in on.columns else None) for c in features}
-    return _parity_report(counts, keys, features, dtypes, kinds, max_examples=max_examples,
-                          missing_keys=missing_keys, sides=sides, title=title)
+    return _parity_report(counts, keys, features, dtypes, kinds, opts, atols, title)
 
-# %% ../nbs/04_parity.ipynb #85937c32
+# %% ../nbs/04_parity.ipynb #0a39e583
 def assert_parity(offline:pd.DataFrame,  # features as computed for training
                   online:pd.DataFrame,   # features as computed at serving time
                   key:str|list[str],     # entity column(s) to join on
-                  **kwargs,              # passed to `compare_frames`: columns, rtol, atol, max_examples, sides, title
+                  **kwargs,              # passed to `compare_frames`: columns, rtol, atol, max_examples, sides, title, ignore_case, ignore_spaces
                  )->ParityReport:
     "Raise `AssertionError` naming each feature of `offline` and `online` that differs, with example values (for pytest)."
     __tracebackhide__ = True
     return compare_frames(offline, online, key, **kwargs).assert_ok()
 
-# %% ../nbs/04_parity.ipynb #38fd33b1
+# %% ../nbs/04_parity.ipynb #63e17934
 def _fn_name(fn)->str: return getattr(fn, "__name__", None) or type(fn).__name__
 
 def _output_rows(out, fn_name:str, label, case_keys:dict)->tuple[list[dict], list[str]]:
@@ -552,15 +79,15 @@ def _cases(cases, key)->tuple[list[str], list[tuple[Any, dict, tuple, dict]]]:
     "The key names and, per case, its label, its key values, positional and keyword arguments."
     if isinstance(cases, pd.DataFrame):
         if key is None: raise ValueError("cases is a DataFrame: pass `key`, the column(s) to group it by (one call per group)")
-        keys = _as_key(key)
+        keys = as_keys(key)
         cases = _prepare(cases, keys, "cases")
         if len(cases) == 0: raise ValueError("cases is an empty DataFrame: there is nothing to compare")
         out = []
         for label, g in cases.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=False):
             vals = label if isinstance(label, tuple) else (label,)
-            out.append((label, dict(zip(keys, map(_plain, vals))), (g,), {}))
+            out.append((label, dict(zip(keys, map(plain, vals))), (g,), {}))
         return keys, out
-    keys = _as_key(key if key is not None else "case")
+    keys = as_keys(key if key is not None else "case")
     if len(keys) != 1: raise ValueError(f"with dict cases `key` names the one case column, got {keys}")
     if isinstance(cases, Mapping): items = list(cases.items())
     elif isinstance(cases, Iterable) and not isinstance(cases, (str, bytes)): items = list(enumerate(cases))
@@ -604,7 +131,7 @@ def compare_functions(offline_fn:Callable,  # the training feature function
             label, e = failed[side][0]
             calls.append(Finding("parity.call", side, f"{_fn_name(fn)} raised on {len(failed[side])} of {len(items)} case(s), "
                                  f"first on case {label!r}: {type(e).__name__}: {e}",
-                                 {"failed": len(failed[side]), "cases": len(items), "first_case": _plain(label),
+                                 {"failed": len(failed[side]), "cases": len(items), "first_case": plain(label),
                                   "error": f"{type(e).__name__}: {e}"}, "error", "data_dependencies"))
     frames = [pd.DataFrame(rows[s]) if rows[s] else pd.DataFrame(columns=keys + extra) for s in (s_off, s_on)]
     rep = compare_frames(frames[0], frames[1], keys + extra, **kwargs)
