@@ -145,12 +145,6 @@ def defects(m:dict)->dict[str, int]:
     return {k: m[k] for k in DEFECTS if m.get(k)}
 
 
-def screenshot(page:Path, png:Path, width:int=1280, height:int=1600):
-    png.parent.mkdir(parents=True, exist_ok=True)
-    chromium(f"--window-size={width},{height}", f"--screenshot={png}", Path(page).as_uri())
-    if not png.exists() or png.stat().st_size < 5_000: raise RuntimeError(f"{page.name}: no screenshot in {png}")
-
-
 def pages(docs:Path=DOCS, names=())->list[Path]:
     if names: return [docs / n for n in names]
     return sorted(p for p in docs.glob("*.html") if not p.name.startswith("."))
