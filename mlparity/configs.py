@@ -108,6 +108,20 @@ def yaml_comments(text:str)->dict[str, tuple[int, str|None]]:
     return out
 
 # %% ../nbs/06_configs.ipynb #0fc6f9cc
+class _ConfigLoader(yaml.SafeLoader):
+    "`yaml.SafeLoader` that refuses a key written twice in one mapping (YAML would silently keep the last)."
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = {}
+            for k, _ in node.value:
+                if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge": continue
+                if (k.tag, k.value) in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {k.value!r} is written twice (lines "
+                        f"{seen[(k.tag, k.value)] + 1} and {k.start_mark.line + 1}); YAML silently keeps the last: keep one",
+                        k.start_mark)
+                seen[(k.tag, k.value)] = k.start_mark.line
+        return super().construct_mapping(node, deep)
+
 def _read_yaml(path:Path)->tuple[Any, str]:
     "The YAML file at `path` parsed with `yaml.safe_load`, and its text; every failure a ValueError naming the file."
     try:
@@ -121,7 +135,7 @@ def _read_yaml(path:Path)->tuple[Any, str]:
     except UnicodeDecodeError as e:
         raise ValueError(f"config file '{path}' is not UTF-8 text (byte 0x{raw[e.start]:02x} at position {e.start}); "
                          "save it as UTF-8") from None
-    try: return yaml.safe_load(text), text
+    try: return yaml.load(text, Loader=_ConfigLoader), text   # safe_load's loader, plus unique keys
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "no position"

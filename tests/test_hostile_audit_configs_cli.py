@@ -37,6 +37,7 @@ YAML_FILES = [   # (file name, bytes, error type, words in the message)
     ("tab.yaml", b"a:\n\tb: 1\n", ValueError, "line 2, column 1"),
     ("unclosed.yaml", b"model: [unclosed\n", ValueError, "invalid YAML"),
     ("empty.yaml", b"", ValueError, "is empty"),
+    ("twice.yaml", b"serving:\n  top_k: 10\n  top_k: 12\n", ValueError, "key 'top_k' is written twice (lines 2 and 3)"),
     ("list.yaml", b"- a\n- 1\n", ValueError, "holds a list, not a mapping"),
     ("scalar.yaml", b"42\n", ValueError, "holds a int"),
     ("rationale_list.yaml", b"a: 1\nrationale: [x]\n", ValueError, "must map keys to reasons"),
@@ -53,6 +54,13 @@ def test_hostile_yaml_file_gives_a_named_error_fast(tmp_path, name, data, exc, w
     assert words in str(e.value), str(e.value)
     assert name in str(e.value), f"the message does not name the file: {e.value}"
     assert not type(e.value).__module__.startswith("yaml")
+
+
+def test_merge_keys_may_override_but_plain_keys_may_not_repeat(tmp_path):
+    (tmp_path / "merge.yaml").write_text("base: &b {x: 1, y: 2}\nserving: {<<: *b, x: 3}\n")
+    assert load_config(tmp_path / "merge.yaml")[0] == {"base.x": 1, "base.y": 2, "serving.x": 3, "serving.y": 2}
+    (tmp_path / "nested.yaml").write_text("a: 1\nb:\n  a: 1\n")      # the same key in two mappings is fine
+    assert load_config(tmp_path / "nested.yaml")[0] == {"a": 1, "b.a": 1}
 
 
 def test_utf8_with_byte_order_mark_loads(tmp_path):
@@ -271,6 +279,7 @@ CLI_CASES = [   # (arguments, exit status, words on stderr)
     (["configs", "bad_date.yaml"], 2, "bad_date.yaml"),
     (["configs", "python_tag.yaml"], 2, "could not determine a constructor"),
     (["configs", "empty.yaml", "ok.yaml"], 2, "is empty"),
+    (["configs", "twice.yaml", "ok.yaml"], 2, "written twice"),
     (["configs", "afolder.yaml"], 2, "no such file"),
     (["configs", "a.yaml", "b.yaml", "c.yaml"], 2, "give one pipeline config, or two"),
     (["drift", "a.csv", "b.csv", "--threshold", "ks=nan"], 2, "must be a finite number"),
