@@ -182,3 +182,15 @@ def test_read_only_errors_name_the_path(tmp_path):
     with pytest.raises(PermissionError, match="is read-only"): ro.store.put("a", b"x")
     with pytest.raises(PermissionError, match="is read-only"): ro.meta.add("m", "0" * 64, "k", "t", {})
     assert reg.versions("m") == [1]
+
+
+def test_importing_the_registry_does_not_import_sklearn():
+    import subprocess, sys
+    code = ("import sys, mlparity.registry, mlparity.validate; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib', 'dask') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", out
+    # the defaults arrive on first use, and round-trip as before
+    code = ("from mlparity.registry import to_artifact, from_artifact; from sklearn.linear_model import Ridge; "
+            "m = Ridge().fit([[0.0], [1.0]], [0.0, 1.0]); print(type(from_artifact(to_artifact(m))).__name__)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "Ridge"
