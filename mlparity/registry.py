@@ -28,6 +28,7 @@ class ArtifactFormatError(ValueError):
 
 # %% ../nbs/13_registry.ipynb #7346d05a
 _ARTIFACT_TYPES:dict[str, tuple[type, str|None]] = {}
+_defaults = {"loaded": False}
 
 def _type_name(cls:type)->str:
     "The public dotted name of `cls`, e.g. `sklearn.linear_model.LogisticRegression`."
@@ -42,13 +43,15 @@ def register_artifact_type(cls:type,              # an estimator class with `get
     _ARTIFACT_TYPES[_type_name(cls)] = (cls, refit_from)
     return cls
 
-def _register_defaults():
-    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-    from sklearn.neighbors import NearestNeighbors
-    for c in (LinearRegression, LogisticRegression, Ridge): register_artifact_type(c)
-    register_artifact_type(NearestNeighbors, refit_from="_fit_X")
-
-_register_defaults()
+def _artifact_types()->dict[str, tuple[type, str|None]]:
+    "The allowed types; scikit-learn's four defaults are added on first use, so importing this module does not import sklearn."
+    if not _defaults["loaded"]:
+        from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+        from sklearn.neighbors import NearestNeighbors
+        for c, refit in ((LinearRegression, None), (LogisticRegression, None), (Ridge, None), (NearestNeighbors, "_fit_X")):
+            _ARTIFACT_TYPES.setdefault(_type_name(c), (c, refit))   # a type the user registered first keeps its settings
+        _defaults["loaded"] = True
+    return _ARTIFACT_TYPES
 
 # %% ../nbs/13_registry.ipynb #eba6c7a3
 _MAGIC = b"MLPARITY-ARTIFACT/1\n"
@@ -74,10 +77,11 @@ def to_artifact(model:Any, # a fitted model of a type registered with `register_
                )->bytes:
     "The bytes of `model` in the mlparity artifact format (JSON header and raw numeric arrays, no pickle)."
     name = _type_name(type(model))
-    if name not in _ARTIFACT_TYPES:
+    types = _artifact_types()
+    if name not in types:
         raise ArtifactFormatError(f"cannot store a {type(model).__name__}: supported types are "
-                                  f"{', '.join(sorted(_ARTIFACT_TYPES))}; add one with register_artifact_type")
-    _, refit_from = _ARTIFACT_TYPES[name]
+                                  f"{', '.join(sorted(types))}; add one with register_artifact_type")
+    _, refit_from = types[name]
     params = model.get_params(deep=False)
     bad = sorted(k for k, v in params.items() if not _is_json(v))
     if bad: raise ArtifactFormatError(f"{type(model).__name__} parameters {bad} are not plain JSON values")
@@ -113,9 +117,10 @@ def _header(data:bytes)->tuple[dict, bytes]:
 
 def _rebuild(header:dict, body:bytes)->Any:
     name = header.get("type")
-    if name not in _ARTIFACT_TYPES:
-        raise ArtifactFormatError(f"the artifact holds a {name!r}, which is not an allowed type ({', '.join(sorted(_ARTIFACT_TYPES))})")
-    cls, refit_from = _ARTIFACT_TYPES[name]
+    types = _artifact_types()
+    if name not in types:
+        raise ArtifactFormatError(f"the artifact holds a {name!r}, which is not an allowed type ({', '.join(sorted(types))})")
+    cls, refit_from = types[name]
     model = cls(**header["params"])
     attrs = dict(header.get("values", {}))
     attrs.update({k: np.array([str(x) for x in v], dtype=object) for k, v in header.get("strings", {}).items()})

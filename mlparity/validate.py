@@ -240,6 +240,9 @@ def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0 or not math.isfinite(tolerance):
         raise ValueError(f"tolerance must be a number >= 0 (a share of each column's span); got {tolerance!r}")
     horizon = _as_horizon(horizon)
+    if isinstance(max_categories, bool) or not isinstance(max_categories, (int, np.integer)) or max_categories < 0:
+        raise ValueError(f"max_categories must be a whole number >= 0, got {_got(max_categories)}")
+    if not isinstance(name, str): raise TypeError(f"name must be text, got {_got(name)}")
     key, optional = _as_list(key), _as_list(optional)
     ids = [c for c in df.columns if str(c).endswith("_id")] if ids is None else _as_list(ids)
     for what, cols in (("key", key), ("ids", ids), ("optional", optional)):
@@ -400,6 +403,12 @@ def _validate(schema, df, lazy, raise_on_error, max_examples, null_slack)->Valid
     "The body of `Schema.validate`."
     __tracebackhide__ = True
     _check_frame(df, "df")
+    for what, v in (("lazy", lazy), ("raise_on_error", raise_on_error)):
+        if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{what} must be True or False, got {_got(v)}")
+    if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)) or max_examples < 0:
+        raise ValueError(f"max_examples must be a whole number >= 0 (row labels kept per failure), got {_got(max_examples)}")
+    if not _number(null_slack) or not 0 <= null_slack <= 1:
+        raise ValueError(f"null_slack must be a share between 0 and 1, got {_got(null_slack)}")
     present = [c for c in schema.columns if c in df.columns]
     if len(present) < max(1, len(schema.columns) / 2):
         raise ValueError(f"df has only {len(present)} of the {len(schema.columns)} columns of schema {schema.name!r} "

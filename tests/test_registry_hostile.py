@@ -182,3 +182,69 @@ def test_read_only_errors_name_the_path(tmp_path):
     with pytest.raises(PermissionError, match="is read-only"): ro.store.put("a", b"x")
     with pytest.raises(PermissionError, match="is read-only"): ro.meta.add("m", "0" * 64, "k", "t", {})
     assert reg.versions("m") == [1]
+
+
+def test_importing_the_registry_does_not_import_sklearn():
+    import subprocess, sys
+    code = ("import sys, mlparity.registry, mlparity.validate; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib', 'dask') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", out
+    # the defaults arrive on first use, and round-trip as before
+    code = ("from mlparity.registry import to_artifact, from_artifact; from sklearn.linear_model import Ridge; "
+            "m = Ridge().fit([[0.0], [1.0]], [0.0, 1.0]); print(type(from_artifact(to_artifact(m))).__name__)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "Ridge"
+
+
+# ---------------------------------------------------------------- a table of hostile arguments for every public function
+import pandas as pd
+from mlparity.registry import ArtifactFormatError, IntegrityError, ab_report, check_served_versions, from_artifact, route_arms
+
+FLEET = pd.DataFrame({"server": ["a", "b"], "reported_version": [1, 2], "loaded_version": [1, 1]})
+LOG = pd.DataFrame({"arm": ["control", "treatment"], "loaded_version": [1, 2], "outcome": [0.0, 1.0]})
+
+
+def _reg(tmp):
+    reg = ModelRegistry(tmp / "reg"); reg.publish("m", ridge(0))
+    return reg
+
+
+HOSTILE = [  # (id, call taking a tmp folder, error type, words)
+    ("publish: name None", lambda t: _reg(t).publish(None, ridge(0)), ValueError, "invalid model name None"),
+    ("publish: metadata a list", lambda t: _reg(t).publish("m", ridge(0), [1]), TypeError, "metadata must be a dict"),
+    ("publish: metadata NaN", lambda t: _reg(t).publish("m", ridge(0), {"auc": float("nan")}), TypeError, "metadata must be a dict of plain JSON"),
+    ("publish: not a model", lambda t: _reg(t).publish("m", "model.pkl"), ArtifactFormatError, "cannot store a str"),
+    ("load: version 0", lambda t: _reg(t).load("m", 0), KeyError, "has no version 0 (versions: [1])"),
+    ("load: version -1", lambda t: _reg(t).load("m", -1), KeyError, "has no version -1"),
+    ("load: version 1.0", lambda t: _reg(t).load("m", 1.0), TypeError, "version must be an int or 'latest'"),
+    ("load: version True", lambda t: _reg(t).load("m", True), TypeError, "version must be an int or 'latest'"),
+    ("load: version 'v1'", lambda t: _reg(t).load("m", "v1"), TypeError, "version must be an int or 'latest'"),
+    ("load: unknown model", lambda t: _reg(t).load("n"), KeyError, "no model named 'n'"),
+    ("load: name with newline", lambda t: _reg(t).load("m\n"), KeyError, "(models: ['m'])"),
+    ("from_artifact: text", lambda t: from_artifact("MLPARITY"), TypeError, "an artifact is bytes, got str"),
+    ("from_artifact: empty", lambda t: from_artifact(b""), ArtifactFormatError, "not an mlparity artifact"),
+    ("to_artifact: None", lambda t: to_artifact(None), ArtifactFormatError, "cannot store a NoneType"),
+    ("served: not a frame", lambda t: check_served_versions(FLEET.to_dict()), TypeError, "fleet must be a pandas DataFrame, got dict"),
+    ("served: column missing", lambda t: check_served_versions(FLEET, loaded="loaded"), KeyError, "['loaded'] missing from fleet"),
+    ("route: not a frame", lambda t: route_arms([("a", 1)], {"control": 1}), TypeError, "fleet must be a pandas DataFrame, got list"),
+    ("route: no server has it", lambda t: route_arms(FLEET, {"control": 3}), LookupError, "no server has loaded version(s) {'control': 3}"),
+    ("ab: not a frame", lambda t: ab_report(None, {"control": 1, "treatment": 2}), TypeError, "log must be a pandas DataFrame, got NoneType"),
+    ("ab: outcome missing", lambda t: ab_report(LOG.drop(columns="outcome"), {"control": 1, "treatment": 2}), KeyError, "['outcome'] missing from log"),
+    ("ab: arm unassigned", lambda t: ab_report(LOG, {"control": 1}), KeyError, "arm 'treatment' has no assigned version"),
+    ("store: key with a newline", lambda t: LocalObjectStore(t).get("a\n"), ValueError, "invalid object key"),
+    ("store: key not text", lambda t: LocalObjectStore(t).exists(3), ValueError, "invalid object key 3"),
+    ("store: missing object", lambda t: LocalObjectStore(t).get("a/b"), KeyError, "no object 'a/b'"),
+]
+
+
+@pytest.mark.parametrize("call,exc,words", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_arguments_get_a_clear_error(tmp_path, call, exc, words):
+    with pytest.raises(exc) as e: call(tmp_path)
+    assert words in str(e.value), str(e.value)
+
+
+def test_a_tampered_version_is_refused_not_served(tmp_path):
+    reg = _reg(tmp_path)
+    p = reg.path / "objects" / reg.meta.get("m")["key"]
+    p.write_bytes(p.read_bytes()[:-3])
+    with pytest.raises(IntegrityError, match="version 1 of 'm' refused"): reg.load("m")

@@ -229,3 +229,24 @@ def test_ranges_margins_and_categories_agree_with_a_loop(train, batch, tol, cats
         if k not in s["c"].categories: want.setdefault(("validate.categories", "error"), []).append(i)
     if ("validate.null_rate", "error") in want and df.x.isna().mean() <= c.null_rate + 0.05: del want[("validate.null_rate", "error")]
     assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}, str(rep)
+
+
+# ---------------------------------------------------------------- arguments are checked up front
+ARGUMENTS = [
+    ("max_examples -1", lambda: SCHEMA.validate(BASE, max_examples=-1), ValueError, "max_examples must be a whole number >= 0"),
+    ("max_examples 2.5", lambda: SCHEMA.validate(BASE, max_examples=2.5), ValueError, "max_examples"),
+    ("null_slack text", lambda: SCHEMA.validate(BASE, null_slack="0.1"), ValueError, "null_slack must be a share"),
+    ("null_slack NaN", lambda: SCHEMA.validate(BASE, null_slack=float("nan")), ValueError, "null_slack"),
+    ("lazy 'no'", lambda: SCHEMA.validate(BASE, lazy="no"), TypeError, "lazy must be True or False"),
+    ("raise_on_error 1", lambda: SCHEMA.validate(BASE, raise_on_error=1), TypeError, "raise_on_error must be True or False"),
+    ("max_categories -1", lambda: Schema.infer(BASE, max_categories=-1), ValueError, "max_categories must be a whole number"),
+    ("max_categories '50'", lambda: Schema.infer(BASE, max_categories="50"), ValueError, "max_categories"),
+    ("tolerance inf", lambda: Schema.infer(BASE, tolerance=float("inf")), ValueError, "tolerance must be a number >= 0"),
+    ("name a list", lambda: Schema.infer(BASE, name=["x"]), TypeError, "name must be text"),
+]
+
+
+@pytest.mark.parametrize("call,exc,words", [a[1:] for a in ARGUMENTS], ids=[a[0] for a in ARGUMENTS])
+def test_arguments_are_checked_up_front(call, exc, words):
+    with pytest.raises(exc) as e: call()
+    assert words in str(e.value), str(e.value)
