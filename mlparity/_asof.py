@@ -12,7 +12,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ._frames import need_columns, as_keys, tz_of
+from ._frames import need_columns, as_keys, tz_of, column_kind
 
 # %% auto #0
 __all__ = ['as_of_pandas']
@@ -81,15 +81,18 @@ def _window_units(window, unit:str, start_closed:bool=False)->int|None:
     return ns // u + 1 if start_closed else -(-ns // u)
 
 # %% ../nbs/11a_asof.ipynb #4010a2b3
+_NUMBER_KINDS = ("bool", "integer", "float", "decimal")   # kinds of `column_kind` that hold numbers
+
 def _key_codes(events, labels, keys)->tuple[np.ndarray, np.ndarray, int]:
     "Integer codes for the entity key, shared by `events` and `labels`: (event codes, label codes, number of codes); -1 for a missing key."
     ev_parts, lab_parts = [], []
     for k in keys:
         e, l = events[k], labels[k]
-        num_e, num_l = pd.api.types.is_numeric_dtype(e.dtype), pd.api.types.is_numeric_dtype(l.dtype)
+        num_e, num_l = (column_kind(s) in _NUMBER_KINDS for s in (e, l))   # an object column of ints is numbers too
         if num_e != num_l and len(e) and len(l):
-            raise TypeError(f"key column {k!r} is {e.dtype} in events but {l.dtype} in labels: no key could match; "
-                            f"cast one side (e.g. labels[{k!r}].astype(events[{k!r}].dtype))")
+            raise TypeError(f"key column {k!r} holds {column_kind(e)} values ({e.dtype}) in events but {column_kind(l)} "
+                            f"values ({l.dtype}) in labels: no key could match; cast one side "
+                            f"(e.g. labels[{k!r}].astype(events[{k!r}].dtype))")
         ce, cl, nk = _one_key_codes(e.to_numpy(), l.to_numpy())
         ev_parts.append((ce, nk)); lab_parts.append(cl)
     if len(keys) == 1: return ev_parts[0][0], lab_parts[0], ev_parts[0][1]
@@ -230,10 +233,9 @@ def _check_aggs(aggs, events)->dict:
             raise ValueError(f"aggs[{name!r}] uses unknown aggregation {fn!r}: use one of {', '.join(AGGREGATIONS)}")
         if col not in events.columns:
             raise KeyError(f"aggs[{name!r}] aggregates column {col!r}, missing from events (columns: {list(events.columns)})")
-        if fn in ("sum", "mean", "min", "max"):
-            dt = events[col].dtype
-            if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)):
-                raise TypeError(f"aggs[{name!r}]: {fn!r} needs a numeric column, but events[{col!r}] is {dt}")
+        if fn in ("sum", "mean", "min", "max") and column_kind(events[col]) not in _NUMBER_KINDS + ("empty",):
+            raise TypeError(f"aggs[{name!r}]: {fn!r} needs a numeric column (real numbers), but events[{col!r}] holds "
+                            f"{column_kind(events[col])} values ({events[col].dtype})")
         out[name] = (col, fn)
     return out
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report
-from ._frames import need_columns, as_keys, tz_of
+from ._frames import need_columns, as_keys, tz_of, column_kind
 from .configs import parse_duration
 
 # %% auto #0
@@ -20,6 +20,7 @@ __all__ = ['WindowedFeature', 'check_windows', 'serving_training_ratio', 'Featur
 
 # %% ../nbs/12_windows.ipynb #9bc81ab1
 AGGS = ("count", "sum", "mean")   # the aggregations a `WindowedFeature` declares
+_REAL = ("integer", "float", "decimal", "empty")   # kinds (`column_kind`) that sum, average and divide as real numbers
 
 def _times(col:pd.Series, what:str)->np.ndarray:
     "The times in `col` as float seconds: numbers are seconds; datetimes become seconds since the epoch (UTC when tz-aware)."
@@ -76,8 +77,9 @@ class WindowedFeature:
         et, qt = _seconds(events[self.time], at[self.time], ("events." + self.time, "at." + self.time))
         if self.value is not None and self.agg != "count":
             v = events[self.value]
-            if not pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v):
-                raise TypeError(f"events.{self.value} must be numeric to {self.agg} it, got dtype {v.dtype}")
+            if column_kind(v) not in _REAL:
+                raise TypeError(f"events.{self.value} must be numeric to {self.agg} it (real numbers), got {column_kind(v)} "
+                                f"values (dtype {v.dtype})")
             v = v.to_numpy(dtype="float64", na_value=np.nan)
             if np.isinf(v).any():
                 raise ValueError(f"events.{self.value} has infinite values: sums over windows are differences of running "
@@ -194,8 +196,9 @@ def serving_training_ratio(training_values:pd.DataFrame,  # the feature as train
         value = rest[0]
     need_columns(training_values, [value], "training_values"); need_columns(serving_values, [value], "serving_values")
     for df, what in ((training_values, "training_values"), (serving_values, "serving_values")):
-        if not pd.api.types.is_numeric_dtype(df[value]) or pd.api.types.is_bool_dtype(df[value]):
-            raise TypeError(f"{what}.{value} must be numeric to take a ratio, got dtype {df[value].dtype}")
+        if column_kind(df[value]) not in _REAL:
+            raise TypeError(f"{what}.{value} must be numeric to take a ratio (real numbers), got {column_kind(df[value])} "
+                            f"values (dtype {df[value].dtype})")
         dup = df.duplicated(key)
         if dup.any(): raise ValueError(f"{what} has {int(dup.sum())} duplicate key(s) on {key}, e.g. "
                                        f"{df.loc[dup, key].iloc[0].tolist()}: one value per entity and time")

@@ -267,6 +267,10 @@ def _bad_cases():
         ("key named twice", (ev, lab), {**kw, "key": ["user_id", "user_id"]}, ValueError, "names a column twice"),
         ("labels not a frame", (ev, lab["label_time"]), kw, TypeError, "labels must be a pandas DataFrame"),
         ("key types differ", (ev, lab.assign(user_id=lab["user_id"].astype(str))), kw, TypeError, "cast one side"),
+        ("key numbers against text", (ev, lab.assign(user_id="u" + lab["user_id"].astype(str))), kw, TypeError,
+         "holds integer values (int64) in events but string values"),
+        ("sum of complex numbers", (ev.assign(amount=ev["amount"] + 1j), lab), {**kw, "aggs": {"s": ("amount", "sum")}}, TypeError,
+         "needs a numeric column (real numbers), but events['amount'] holds complex values"),
         ("infinite amounts", (inf, lab), {**kw, "aggs": {"s": ("amount", "sum")}}, ValueError, "infinite"),
         ("not a frame", (ev.to_dict(), lab), kw, TypeError, "events must be a pandas DataFrame"),
     ]
@@ -443,3 +447,16 @@ def test_integers_beyond_float_precision_are_refused_not_rounded():
     assert as_of_aggregate(na, lab, aggs={"s": ("amount", "sum"), "m": ("amount", "max")}, **kw).isna().all().all()
     ok = ev.assign(amount=ev["amount"].astype(float))          # converted by the user: rounding accepted
     assert as_of_aggregate(ok, lab, aggs={"s": ("amount", "max")}, **kw)["s"].tolist() == [float(2**53)]
+
+
+def test_object_column_of_ints_is_a_numeric_key():
+    "Keys classified by the ground floor's column_kind: an object column of Python ints matches int64 keys."
+    ev, lab = random_case(np.random.default_rng(20), 50, 12)
+    ref = check(ev, lab, window="3D")
+    got = as_of_aggregate(ev.assign(user_id=ev["user_id"].astype(object)), lab, key="user_id", event_time="ts",
+                          label_time="label_time", aggs=ALL_AGGS, window="3D")
+    pd.testing.assert_frame_equal(got, ref)
+    dec = ev.assign(amount=[None if np.isnan(a) else __import__("decimal").Decimal(str(a)) for a in ev["amount"]])
+    got = as_of_aggregate(dec, lab, key="user_id", event_time="ts", label_time="label_time",
+                          aggs={"s": ("amount", "sum"), "n": ("amount", "count")}, window="3D")
+    np.testing.assert_allclose(got["s"].to_numpy(), ref["sum_amount"].to_numpy(), equal_nan=True)

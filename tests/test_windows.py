@@ -99,6 +99,8 @@ def test_bad_compute_inputs():
         (lambda: f.compute(ev.assign(ts=pd.Timestamp("2025-01-01", tz="UTC")), at.assign(ts=pd.Timestamp("2025-01-02"))),
          TypeError, "mix tz-aware and tz-naive datetimes"),
         (lambda: f.compute(ev.assign(amount=[np.inf]), at), ValueError, "events.amount has infinite values"),
+        (lambda: f.compute(ev.assign(amount=[1 + 2j]), at), TypeError, "events.amount must be numeric to sum it (real numbers), got complex"),
+        (lambda: f.compute(ev.assign(amount=[True]), at), TypeError, "got bool values"),
         (lambda: f.compute(ev.assign(ts=[True]), at), TypeError, "events.ts must hold numbers (seconds) or datetimes"),
     ]
     for call, exc, msg in cases:
@@ -169,6 +171,8 @@ def test_ratio_bad_inputs():
         (lambda: serving_training_ratio(t, s, key=[]), ValueError, "`key` is empty"),
         (lambda: serving_training_ratio(t, s, key=["user_id", "user_id"]), ValueError, "names a column twice"),
         (lambda: serving_training_ratio(t, s, key="user_id", tol=True), ValueError, "tol must be a non-negative number"),
+        (lambda: serving_training_ratio(t, s.assign(v=[True, False]), key="user_id"), TypeError, "serving_values.v must be numeric to take a ratio"),
+        (lambda: serving_training_ratio(t.assign(v=[1j, 2j]), s, key="user_id"), TypeError, "got complex values"),
         (lambda: serving_training_ratio(t, s, key="user_id", tol=float("nan")), ValueError, "tol must be a non-negative number"),
         (lambda: serving_training_ratio(t, s, key="user_id", tol=-1), ValueError, "tol must be a non-negative number"),
         (lambda: serving_training_ratio(t.values, s, key="user_id"), TypeError, "training_values must be a pandas DataFrame"),
