@@ -2,8 +2,10 @@
 
     python benchmarks/bench_parity.py           # 1,000,000 keys x 10 float features, shuffled row order
     python benchmarks/bench_parity.py --quick   # 100,000 keys (a smoke run)
+    python benchmarks/bench_parity.py --sizes 100000,1000000,10000000   # the sizes of issue 15
 
 Targets: compare_frames time <= 2x the baseline; peak memory traced during compare_frames <= 3x the two inputs.
+Issue 15's stricter targets are printed too: time <= 1.0x the baseline, peak memory <= the baseline's.
 """
 from __future__ import annotations
 import argparse, gc, time, tracemalloc
@@ -48,27 +50,35 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100,000 keys instead of 1,000,000")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", help="comma-separated numbers of keys (overrides --quick)")
     a = ap.parse_args(argv)
-    n = 100_000 if a.quick else 1_000_000
+    sizes = [int(x) for x in a.sizes.split(",")] if a.sizes else [100_000 if a.quick else 1_000_000]
+    for n in sizes: run(n, a.repeat)
+    return 0
+
+
+def run(n:int, repeat:int):
+    "Time and trace `compare_frames` and the baseline on `n` keys; print the ratios and whether the targets are met."
     offline, online = make(n)
     inputs = offline.memory_usage(deep=True).sum() + online.memory_usage(deep=True).sum()
     rep = compare_frames(offline, online, "user_id")
     want = baseline(offline, online)
     got = dict(zip(rep.summary["feature"], rep.summary["mismatches"]))
     assert got == want, f"compare_frames and the baseline disagree: {got} vs {want}"
-    t_base = timed(lambda: baseline(offline, online), a.repeat)
-    t_ours = timed(lambda: compare_frames(offline, online, "user_id"), a.repeat)
+    t_base = timed(lambda: baseline(offline, online), repeat)
+    t_ours = timed(lambda: compare_frames(offline, online, "user_id"), repeat)
     m_base = peak(lambda: baseline(offline, online))
     m_ours = peak(lambda: compare_frames(offline, online, "user_id"))
     mb = lambda b: f"{b / 2**20:.0f} MB"
     rows = [("merge + np.isclose (baseline)", f"{t_base:.3f} s", "1.00", mb(m_base), f"{m_base / inputs:.2f}"),
             ("compare_frames", f"{t_ours:.3f} s", f"{t_ours / t_base:.2f}", mb(m_ours), f"{m_ours / inputs:.2f}")]
-    print(f"{n:,} keys x 10 float features, shuffled; inputs {mb(inputs)}; best of {a.repeat}; "
+    print(f"{n:,} keys x 10 float features, shuffled; inputs {mb(inputs)}; best of {repeat}; "
           f"{got['f3']} mismatches found in f3")
     print(pd.DataFrame(rows, columns=["method", "time", "time ratio", "peak traced memory", "peak / inputs"]).to_string(index=False))
     ok_t, ok_m = t_ours <= 2 * t_base, m_ours <= 3 * inputs
     print(f"time target (<= 2x baseline): {'met' if ok_t else 'MISSED'}; memory target (<= 3x inputs): {'met' if ok_m else 'MISSED'}")
-    return 0
+    print(f"issue 15: time ratio {t_ours / t_base:.2f} (target <= 1.0: {'met' if t_ours <= t_base else 'MISSED'}); "
+          f"memory ratio {m_ours / m_base:.2f} (target <= 1.0: {'met' if m_ours <= m_base else 'MISSED'})\n")
 
 
 if __name__ == "__main__": raise SystemExit(main())

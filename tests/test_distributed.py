@@ -84,6 +84,7 @@ def test_parity_options_and_odd_columns():
     on = on.assign(o=pd.Series(np.where(np.arange(len(on)) % 2, "q", None), dtype=object))
     same_parity(off, on, n_off=4, n_on=3, rtol=1e-3, max_examples=2, missing_keys="warning", sides=("train", "serve"))
     same_parity(off, on, n_off=4, n_on=3, columns=["x", "s"])
+    same_parity(off, on.assign(s=on["s"].str.upper() + " "), n_off=4, n_on=3, ignore_case=True, ignore_spaces=True, atol=0)
 
 
 def test_parity_incomparable_and_infinite():
@@ -214,6 +215,15 @@ def test_as_of_pandas_inputs_and_bad_input():
         as_of_aggregate_dask(events, labels, **{**kw, "aggs": {"n": ("amount", "median")}})
     empty = as_of_aggregate_dask(events, labels.iloc[:0], **kw)
     assert len(empty) == 0 and list(empty.columns) == ["n"]
+
+
+def test_distributed_imports_no_check_module():
+    "distributed sits below the checks: it never imports parity (the import loop of issue 12), at any depth of its source."
+    import ast, mlparity.distributed as m
+    tree = ast.parse(open(m.__file__).read())
+    names = {(n.module or "") for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | \
+            {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {x for x in names if x.split(".")[-1] == "parity"}, names
 
 
 def test_core_never_imports_dask():
