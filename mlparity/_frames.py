@@ -41,7 +41,10 @@ def need_columns(df,                      # what the user passed
     "Raise a clear error unless `df` is a pandas DataFrame holding `cols` (and rows, unless `allow_empty`); return `df`."
     pre = f"{fn}: " if fn else ""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{pre}{what} must be a pandas DataFrame, got {type(df).__name__}")
+        got = type(df).__name__
+        if type(df).__module__.split(".")[0] == "dask":
+            got = f"a Dask {got}: this takes pandas; call .compute() on it first, or pass it to a check that takes Dask input"
+        raise TypeError(f"{pre}{what} must be a pandas DataFrame, got {got}")
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise KeyError(f"{pre}column(s) {missing} missing from {what} (columns: {cols_repr(df)})" + (f"; {hint}" if hint else ""))
