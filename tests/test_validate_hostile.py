@@ -250,3 +250,53 @@ ARGUMENTS = [
 def test_arguments_are_checked_up_front(call, exc, words):
     with pytest.raises(exc) as e: call()
     assert words in str(e.value), str(e.value)
+
+
+# ---------------------------------------------------------------- infer's fast paths give what the plain pandas reading gives
+def _reference_column(s, tolerance=0.1, max_categories=50):
+    "The range, null rate and categories of training column `s`, computed the plain way (dropna, min, max, unique)."
+    v = s.dropna()
+    out = {"null_rate": float(s.isna().mean()), "min": None, "max": None, "categories": None}
+    if not len(v): return out
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        lo, hi = float(v.min()), float(v.max())
+        pad = tolerance * (hi - lo)
+        out["min"], out["max"] = (max(lo - pad, 0.0) if lo >= 0 else lo - pad), hi + pad
+        if pd.api.types.is_integer_dtype(s.dtype): out["min"], out["max"] = float(np.floor(out["min"])), float(np.ceil(out["max"]))
+    else:
+        u = v.unique()
+        if isinstance(s.dtype, pd.CategoricalDtype) or len(u) <= max_categories: out["categories"] = sorted(u.tolist(), key=str)
+    return out
+
+
+COLUMNS = st.one_of(
+    st.lists(st.integers(-10 ** 12, 10 ** 12), min_size=1, max_size=50).map(lambda x: pd.Series(x, dtype="int64")),
+    st.lists(st.one_of(st.none(), st.integers(-1000, 1000)), min_size=1, max_size=50).map(lambda x: pd.Series(x, dtype="Int64")),
+    st.lists(st.one_of(st.none(), st.floats(-1e9, 1e9)), min_size=1, max_size=50).map(lambda x: pd.Series(x, dtype="float64")),
+    st.lists(st.one_of(st.none(), st.sampled_from(list("abcdefgh"))), min_size=1, max_size=50).map(lambda x: pd.Series(x, dtype="str")),
+    st.lists(st.one_of(st.none(), st.text(max_size=3)), min_size=1, max_size=80).map(lambda x: pd.Series(x, dtype=object)),
+    st.lists(st.sampled_from(list("xyz")), min_size=1, max_size=50).map(lambda x: pd.Series(pd.Categorical(x, categories=list("xyzw")))),
+    st.lists(st.booleans(), min_size=1, max_size=50).map(lambda x: pd.Series(x, dtype=bool)),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(col=COLUMNS, most=st.sampled_from([0, 3, 50]))
+def test_infer_agrees_with_the_plain_reading(col, most):
+    if col.isna().all() and col.dtype == object: col = col.astype("str")
+    s = Schema.infer(pd.DataFrame({"c": col}), ids=[], max_categories=most)["c"]
+    ref = _reference_column(col, max_categories=most)
+    assert s.null_rate == pytest.approx(ref["null_rate"])
+    assert (s.min, s.max) == (ref["min"], ref["max"])
+    assert s.categories == ref["categories"]
+
+
+def test_many_distinct_texts_stop_early_but_a_categorical_keeps_all():
+    words = pd.Series([f"w{i}" for i in range(40_000)], dtype="str")
+    assert Schema.infer(pd.DataFrame({"c": words}))["c"].categories is None
+    late = pd.Series(["a"] * 30_000 + [f"w{i}" for i in range(60)], dtype="str")          # the many values come late
+    assert Schema.infer(pd.DataFrame({"c": late}))["c"].categories is None
+    few = pd.Series(["a"] * 30_000 + ["b", "c"], dtype="str")
+    assert Schema.infer(pd.DataFrame({"c": few}))["c"].categories == ["a", "b", "c"]
+    cat = pd.Series(pd.Categorical([f"w{i}" for i in range(100)]))
+    assert len(Schema.infer(pd.DataFrame({"c": cat}))["c"].categories) == 100
