@@ -92,6 +92,10 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
                        )->LeakageReport:
     "Flag the features of `feature_fn` that move when only `events` after each label's time are perturbed."
     keys = as_keys(key)
+    if _is_dask(events, labels):
+        raise TypeError("find_future_leakage calls feature_fn many times on perturbed copies of the events, which needs "
+                        "pandas frames: take a sample of keys and `.compute()` it (the check is per key, so a sample "
+                        "of keys with all their events is enough)")
     if not callable(feature_fn):
         raise TypeError(f"feature_fn must be a function feature_fn(events, labels) -> DataFrame, got {type(feature_fn).__name__}")
     need_columns(events, keys + [event_time], "events"); need_columns(labels, keys + [label_time], "labels")

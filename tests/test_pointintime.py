@@ -460,3 +460,11 @@ def test_object_column_of_ints_is_a_numeric_key():
     got = as_of_aggregate(dec, lab, key="user_id", event_time="ts", label_time="label_time",
                           aggs={"s": ("amount", "sum"), "n": ("amount", "count")}, window="3D")
     np.testing.assert_allclose(got["s"].to_numpy(), ref["sum_amount"].to_numpy(), equal_nan=True)
+
+
+def test_leakage_on_dask_frames_says_what_to_do():
+    dd = pytest.importorskip("dask.dataframe")
+    ev, lab = random_case(np.random.default_rng(22), 30, 6)
+    with pytest.raises(TypeError, match="needs pandas frames: take a sample of keys and `.compute"):
+        find_future_leakage(leaky_total, dd.from_pandas(ev, npartitions=2), lab, key="user_id", event_time="ts",
+                            label_time="label_time")
