@@ -114,7 +114,8 @@ def main():
 
     import dask, dask.dataframe as dd
     from distributed import Client, LocalCluster
-    from mlparity.distributed import compare_frames_dask, drift_report_dask
+    from mlparity.distributed import compare_frames_dask
+    from mlparity.drift import drift_report
 
     tmp = None if a.data else tempfile.TemporaryDirectory(dir=os.environ.get("MLPARITY_BENCH_DIR"))
     root = a.data or tmp.name
@@ -134,7 +135,7 @@ def main():
     print(f"Dask parity, {a.keys:,} keys ...", flush=True)
     par_full, t_par_full = timed(lambda: compare_frames_dask(read("offline", a.keys), read("online", a.keys), "user_id"))
     print(f"  {t_par_full:.1f} s; Dask drift (sketch of {a.sketch:,}), {a.rows:,} rows ...", flush=True)
-    dr_full, t_dr_full = timed(lambda: drift_report_dask(read("reference", a.rows), read("current", a.rows), sketch=a.sketch))
+    dr_full, t_dr_full = timed(lambda: drift_report(read("reference", a.rows), read("current", a.rows), sketch=a.sketch))
     print(f"  {t_dr_full:.1f} s", flush=True)
     rss_client_full = rss_mb()
     rss_workers = max(client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024).values())
@@ -143,8 +144,8 @@ def main():
     if not a.skip_pandas:
         print(f"Dask on the pandas-sized part ({a.pandas_keys:,} keys, {a.pandas_rows:,} rows) ...", flush=True)
         res["par"], res["t_par"] = timed(lambda: compare_frames_dask(read("offline", a.pandas_keys), read("online", a.pandas_keys), "user_id"))
-        res["dr"], res["t_dr"] = timed(lambda: drift_report_dask(read("reference", a.pandas_rows), read("current", a.pandas_rows)))
-        res["drs"], res["t_drs"] = timed(lambda: drift_report_dask(read("reference", a.pandas_rows), read("current", a.pandas_rows), sketch=a.sketch))
+        res["dr"], res["t_dr"] = timed(lambda: drift_report(read("reference", a.pandas_rows), read("current", a.pandas_rows)))
+        res["drs"], res["t_drs"] = timed(lambda: drift_report(read("reference", a.pandas_rows), read("current", a.pandas_rows), sketch=a.sketch))
     client.close(); cluster.close()
     if not a.skip_pandas:
         print("pandas on the same part ...", flush=True)

@@ -10,11 +10,11 @@ import pandas as pd
 from ._frames import as_keys, key_values, key_buckets
 from ._parity_counts import (Options, ParityCounts, ParityReport, _check_options, _prepare, _features, _value_kind,
                                      _mean_abs, _atols, _parity_counts, _merge_counts, _parity_report)
-from .drift import Profile, DriftReport, drift_report      # Profile: from mlparity.profile once it exists
-from .pointintime import as_of_aggregate                  # the pandas as-of kernel: from mlparity._asof once it exists
+from .profile import Profile
+from ._asof import as_of_pandas
 
 # %% auto #0
-__all__ = ['compare_frames_dask', 'profile_dask', 'drift_report_dask', 'as_of_aggregate_dask']
+__all__ = ['compare_frames_dask', 'profile_dask', 'as_of_aggregate_dask']
 
 # %% ../nbs/40_dask.ipynb #63a3eebb
 _PART, _POS = "__mlparity_part__", "__mlparity_pos__"
@@ -147,24 +147,13 @@ def profile_dask(ddf,                     # the data to summarise: a Dask (or pa
     parts = [dask.delayed(Profile.from_frame)(p, cols, name, sketch) for p in ddf.to_delayed()]
     return dask.compute(_tree(dask, parts, Profile.merge))[0]
 
-def drift_report_dask(reference,           # training data: a Dask or pandas DataFrame, or a `Profile`
-                      current,             # serving data: a Dask or pandas DataFrame, or a `Profile`
-                      sketch:int|None=None,  # profile with a quantile sketch of this many values per column (approximate)
-                      **kwargs,            # passed to `drift_report`: columns, method, thresholds, figures
-                     )->DriftReport:
-    "`drift_report` of `reference` and `current`, profiling Dask inputs with `profile_dask` first."
-    cols = kwargs.get("columns")
-    ref = reference if isinstance(reference, Profile) else profile_dask(reference, cols, "reference", sketch)
-    cur = current if isinstance(current, Profile) else profile_dask(current, list(ref.columns) if cols is None else cols,
-                                                                    "current", sketch)
-    return drift_report(ref, cur, **kwargs)
 
 # %% ../nbs/40_dask.ipynb #ae6c4e8f
 def _as_of_part(ev:pd.DataFrame, lab:pd.DataFrame, kw:dict)->pd.DataFrame:
     "`as_of_aggregate` of one pair of shuffled partitions, with each label's position in `labels`."
     # events back in their original order, so that ties (one key, one time) are summed in the order pandas sums them
     ev = ev.iloc[np.argsort(ev[_POS].to_numpy(), kind="stable")].drop(columns=[_PART, _POS])
-    out = as_of_aggregate(ev, lab.drop(columns=[_PART, _POS]), **kw)
+    out = as_of_pandas(ev, lab.drop(columns=[_PART, _POS]), **kw)
     out[_POS] = lab[_POS].to_numpy()
     return out
 
@@ -176,7 +165,7 @@ def as_of_aggregate_dask(events,                # one row per event: a Dask or p
                          label_time:str,        # datetime column of `labels`
                          aggs:dict,             # named aggregations, as for `as_of_aggregate`
                          window=None,           # a trailing window (Timedelta or '30D'); None for all history
-                         closed:str="left",     # "left": events strictly before the label time; "both": at it too
+                         closed:str="left",     # as pandas' rolling: "left" [t-w, t), "right" (t-w, t], "both", "neither"
                          npartitions:int|None=None,  # partitions of the shuffle (default: the larger input's count)
                         )->pd.DataFrame:
     "`as_of_aggregate` on Dask: shuffle `events` and `labels` on `key`, aggregate each pair; a pandas frame in `labels`' order."
@@ -186,7 +175,7 @@ def as_of_aggregate_dask(events,                # one row per event: a Dask or p
     kw = dict(key=keys, event_time=event_time, label_time=label_time, aggs=aggs, window=window, closed=closed)
     for name, d in (("events", ev), ("labels", lab)):
         if _PART in d.columns or _POS in d.columns: raise ValueError(f"{name} has a column named {_PART!r} or {_POS!r}: rename it")
-    meta = as_of_aggregate(ev._meta, lab._meta, **kw)    # checks columns, types and aggs before any work
+    meta = as_of_pandas(ev._meta, lab._meta, **kw)    # checks columns, types and aggs before any work
     n = npartitions if npartitions is not None else max(ev.npartitions, lab.npartitions)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"npartitions must be a positive integer, got {npartitions!r}")

@@ -17,9 +17,6 @@ from ._asof import (as_of_pandas, AGGREGATIONS, CLOSED, _as_timedelta, _time_ser
 # %% auto #0
 __all__ = ['as_of_aggregate', 'LeakageReport', 'find_future_leakage']
 
-# %% ../nbs/11_pointintime.ipynb #1ed1ae98
-_keys = as_keys   # kept for `mlparity.distributed` until it takes `as_keys` from `_frames`; remove then
-
 # %% ../nbs/11_pointintime.ipynb #80e87d63
 def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time and the columns to aggregate (pandas or Dask)
                     labels:pd.DataFrame,   # one row per training example: the key and the label time (pandas or Dask)
