@@ -10,19 +10,24 @@ __all__ = []
 _API = {
     "core": ["Finding", "Report"],
     "parity": ["compare_frames", "assert_parity", "compare_functions", "ParityReport"],
-    "validate": ["Schema", "ColumnSchema", "check_compatibility", "DataValidationError"],
+    "validate": ["Schema", "ColumnSchema", "ValidationReport", "check_compatibility", "DataValidationError", "SchemaError"],
     "configs": ["compare_configs", "check_pipeline_config", "load_config", "find_magic_numbers", "parse_duration"],
     "boundaries": ["Binner", "check_binning", "boundary_values"],
     "pointintime": ["as_of_aggregate", "find_future_leakage", "LeakageReport"],
     "windows": ["WindowedFeature", "check_windows", "serving_training_ratio"],
     "registry": ["ModelRegistry", "check_served_versions", "ab_report"],
-    "drift": ["drift_report", "DriftReport", "Profile"],
+    "drift": ["drift_report", "DriftReport"],
+    "profile": ["Profile"],
     "monitor": ["monitor", "shadow_report", "Fallback"],
     "debt": ["audit", "DebtRegister", "DebtItem"],
+    "feedback": ["check_feedback_loop", "FeedbackReport"],
+    "checklist": ["production_checklist", "ChecklistReport"],
+    "logs": ["FeatureLog", "read_log", "compare_logged", "SkewReport"],
 }
 _HOME = {name: mod for mod, names in _API.items() for name in names}
 _MODULES = ("core", "parity", "validate", "configs", "boundaries", "pointintime", "windows", "registry", "drift",
-            "monitor", "debt", "distributed", "datasets", "recsys", "cli")
+            "profile", "monitor", "debt", "feedback", "checklist", "logs", "distributed", "datasets", "recsys", "legacy",
+            "casestudy", "simulate", "pictures", "cli")
 
 def __getattr__(name:str):
     "Import the module that defines public `name` (or the submodule `name`) on first use."

@@ -49,7 +49,7 @@ def process():
 # The parts of the story, by chapter number: the sidebar groups the chapters under them.
 # They are the parts of the README's chapter table (nbs/index.ipynb): keep the two in step.
 PARTS = [(1, 9, "Part I: NovaTech"), (10, 19, "Part II: five skew bugs"), (20, 39, "Part III: prevention"),
-         (40, 99, "Beyond one machine")]
+         (40, 49, "Beyond one machine"), (50, 99, "Appendix")]
 
 
 def sectioned_sidebar(path:Path):
@@ -59,7 +59,7 @@ def sectioned_sidebar(path:Path):
     flat = d["website"]["sidebar"]["contents"]
     out, sections = [], {}
     for entry in flat:
-        m = re.match(r"(\d+)_", str(entry))
+        m = re.match(r"(\d+)[a-z]?_", str(entry))
         part = next((t for lo, hi, t in PARTS if m and lo <= int(m.group(1)) <= hi), None)
         if part is None: out.append(entry)
         else:
