@@ -28,18 +28,29 @@ def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[flo
     n1, n2 = len(a), len(b)
     c = _cross(a, b, cache)
     R, a_le_b = c["R"], c["a_le_b"]
-    up = np.arange(n2, n2 * (n1 + 1), n2, dtype=np.int64)   # n1*n2*(F_a - F_b) at each value of a ...
-    up -= np.multiply(R, n1, dtype=np.int64)
-    down = np.multiply(a_le_b, n2, dtype=np.int64)           # ... and at each value of b: exact integers
-    down -= np.arange(n1, n1 * (n2 + 1), n1, dtype=np.int64)
-    hi, lo = int(up.max()), int(down.min())     # the largest gap is at a value of a, the smallest at a value of b
-    last = lambda x, i: i[(i == len(x) - 1) | (x[np.minimum(i + 1, len(x) - 1)] != x[i])]   # last of equal values
-    def gap(g):   # F_a - F_b as scipy computes it in floats (i/n1 - j/n2), at every point where the integer gap is g
-        k, j = last(a, np.flatnonzero(up == g)), last(b, np.flatnonzero(down == g))
-        return np.concatenate([(k + 1) / n1 - R[k] / n2, a_le_b[j] / n1 - (j + 1) / n2])
-    d_up = float(gap(hi).max()) if hi > 0 else 0.0
-    d_dn = min(max(-float(gap(lo).min()), 0.0), 1.0) if lo < 0 else 0.0
+    # n1*n2*(F_a - F_b), exact integers, at each value of a (where the largest gap is) and of b (the smallest)
+    up = lambda i, j: np.arange(i + 1, j + 1, dtype=np.int64) * n2 - R[i:j] * n1
+    down = lambda i, j: a_le_b[i:j] * n2 - np.arange(i + 1, j + 1, dtype=np.int64) * n1
+    (hi, k), (lo, j) = _extreme(up, n1, max), _extreme(down, n2, min)
+    # scipy takes the largest F_a - F_b in floats (i/n1 - j/n2) over every point; equal integer gaps can round apart,
+    # so take the largest float over every point where the integer gap is largest. Those are values of a (at a value
+    # of b that reaches it, the same counts hold at the value of a equal to it); for the smallest, values of b.
+    d_up = float(((k + 1) / n1 - R[k] / n2).max()) if hi > 0 else 0.0
+    d_dn = min(max(-float((a_le_b[j] / n1 - (j + 1) / n2).min()), 0.0), 1.0) if lo < 0 else 0.0
     return _ks_pvalue(d_dn if d_dn > d_up else d_up, n1, n2)
+
+_BLOCK = 1 << 16   # rows per block of the KS gaps: small enough to stay in cache, large enough that Python is not the cost
+
+def _extreme(f, n:int, pick)->tuple[int, np.ndarray]:
+    "The `pick` (max or min) of the blocks `f(i, j)` over 0..n, and every index where it is reached."
+    best, at = None, []
+    for i in range(0, n, _BLOCK):
+        v = f(i, min(i + _BLOCK, n))
+        m = int(v.max() if pick is max else v.min())
+        if best is None or pick(m, best) != best: best, at = m, [i + np.flatnonzero(v == m)]
+        elif m == best: at.append(i + np.flatnonzero(v == m))
+    return best, np.concatenate(at)
+
 
 def _cross(a, b, cache):
     "Where each sample falls in the other, shared by KS and Wasserstein: the one O(n log n) step after the sorts."
@@ -48,7 +59,8 @@ def _cross(a, b, cache):
     L = np.searchsorted(b, a, "left")                         # number of b strictly below each a
     a_le_b = np.bincount(L, minlength=n2 + 1)[:n2]
     np.cumsum(a_le_b, out=a_le_b)                             # number of a <= each b (a_i <= b_j iff L_i <= j)
-    shared = bool((np.take(b, L, mode="clip") == a).any())    # a value present in both samples (L = n2: b[-1] < a)
+    shared = any((np.take(b, L[i:i + _BLOCK], mode="clip") == a[i:i + _BLOCK]).any()   # a value in both samples
+                 for i in range(0, len(a), _BLOCK))                                      # (L = n2: b[-1] < a)
     R = np.searchsorted(b, a, "right") if shared else L       # number of b <= each a
     out = dict(L=L, R=R, a_le_b=a_le_b)
     if cache is not None: cache.update(out)
