@@ -10,42 +10,65 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report, _is_dask
-from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch
+from functools import cached_property
+
+from ._frames import need_columns
+from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch, _summarise
 
 # %% auto #0
 __all__ = ['METHODS', 'THRESHOLDS', 'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v',
            'two_proportion_z', 'auto_method', 'DriftReport', 'drift_report']
+
+# %% ../nbs/14_drift.ipynb #76903cdb
+KS_FAST_N = 1000   # from this many effective rows N, KS p-values below about 0.024 come from the asymptotic formula
 
 # %% ../nbs/14_drift.ipynb #76903cdc
 def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[float, float]:
     "Two-sided two-sample KS statistic and p-value of sorted samples `a`, `b`, as `scipy.stats.ks_2samp` computes them."
     n1, n2 = len(a), len(b)
     c = _cross(a, b, cache)
-    up = np.arange(n2, n2 * (n1 + 1), n2, dtype=np.int64)   # n1*n2*(F_a - F_b) at each value of a: where the max is
-    up -= np.multiply(c["R"], n1, dtype=np.int64)
-    down = np.multiply(c["a_le_b"], n2, dtype=np.int64)      # ... and at each value of b: where the min is
-    down -= np.arange(n1, n1 * (n2 + 1), n1, dtype=np.int64)
-    iu, idn = int(up.argmax()), int(down.argmin())
-    d_up = max((iu + 1) / n1 - c["R"][iu] / n2, 0.0) if up[iu] > 0 else 0.0
-    d_dn = min(max(-(c["a_le_b"][idn] / n1 - (idn + 1) / n2), 0.0), 1.0) if down[idn] < 0 else 0.0
-    d = d_dn if d_dn > d_up else d_up
-    return _ks_pvalue(d, n1, n2)
+    R, a_le_b = c["R"], c["a_le_b"]
+    # n1*n2*(F_a - F_b), exact integers, at each value of a (where the largest gap is) and of b (the smallest)
+    up = lambda i, j: np.arange(i + 1, j + 1, dtype=np.int64) * n2 - R[i:j] * n1
+    down = lambda i, j: a_le_b[i:j] * n2 - np.arange(i + 1, j + 1, dtype=np.int64) * n1
+    (hi, k), (lo, j) = _extreme(up, n1, max), _extreme(down, n2, min)
+    # scipy takes the largest F_a - F_b in floats (i/n1 - j/n2) over every point; equal integer gaps can round apart,
+    # so take the largest float over every point where the integer gap is largest. Those are values of a (at a value
+    # of b that reaches it, the same counts hold at the value of a equal to it); for the smallest, values of b.
+    d_up = float(((k + 1) / n1 - R[k] / n2).max()) if hi > 0 else 0.0
+    d_dn = min(max(-float((a_le_b[j] / n1 - (j + 1) / n2).min()), 0.0), 1.0) if lo < 0 else 0.0
+    return _ks_pvalue(d_dn if d_dn > d_up else d_up, n1, n2)
+
+_BLOCK = 1 << 16   # rows per block of the KS gaps: small enough to stay in cache, large enough that Python is not the cost
+
+def _extreme(f, n:int, pick)->tuple[int, np.ndarray]:
+    "The `pick` (max or min) of the blocks `f(i, j)` over 0..n, and every index where it is reached."
+    best, at = None, []
+    for i in range(0, n, _BLOCK):
+        v = f(i, min(i + _BLOCK, n))
+        m = int(v.max() if pick is max else v.min())
+        if best is None or pick(m, best) != best: best, at = m, [i + np.flatnonzero(v == m)]
+        elif m == best: at.append(i + np.flatnonzero(v == m))
+    return best, np.concatenate(at)
+
 
 def _cross(a, b, cache):
     "Where each sample falls in the other, shared by KS and Wasserstein: the one O(n log n) step after the sorts."
     if cache is not None and "L" in cache: return cache
     n2 = len(b)
     L = np.searchsorted(b, a, "left")                         # number of b strictly below each a
-    a_le_b = np.cumsum(np.bincount(L, minlength=n2 + 1)[:n2])  # number of a <= each b (a_i <= b_j iff L_i <= j)
-    shared = (np.take(b, L, mode="clip") == a).any()          # a value present in both samples (L = n2: b[-1] < a)
-    R = np.searchsorted(b, a, "right") if shared else L        # number of b <= each a
+    a_le_b = np.bincount(L, minlength=n2 + 1)[:n2]
+    np.cumsum(a_le_b, out=a_le_b)                             # number of a <= each b (a_i <= b_j iff L_i <= j)
+    shared = any((np.take(b, L[i:i + _BLOCK], mode="clip") == a[i:i + _BLOCK]).any()   # a value in both samples
+                 for i in range(0, len(a), _BLOCK))                                      # (L = n2: b[-1] < a)
+    R = np.searchsorted(b, a, "right") if shared else L       # number of b <= each a
     out = dict(L=L, R=R, a_le_b=a_le_b)
     if cache is not None: cache.update(out)
     return out
 
 def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
-    "scipy's `method='auto'` rule: exact distribution when both samples have <= 10000 values, else Smirnov's asymptotic one."
-    if max(n1, n2) <= 10000:
+    "The statistic and p-value as scipy's `method='auto'` gives them, with a fast asymptotic formula where scipy's is slow."
+    if max(n1, n2) <= 10000:                            # scipy's exact two-sample distribution
         try: from scipy.stats._stats_py import _attempt_exact_2kssamp
         except ImportError: _attempt_exact_2kssamp = None  # private in scipy; without it, fall back to asymp
         if _attempt_exact_2kssamp is not None:
@@ -53,9 +76,18 @@ def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
                 ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
             if ok: return float(d_exact), float(np.clip(p, 0, 1))
             d = d_exact                                  # scipy keeps the rounded statistic when it falls back
-    from scipy import stats
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    return float(d), float(np.clip(stats.distributions.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
+    N = float(np.round(m * n / (m + n)))                 # scipy: the one-sample distribution of this many rows
+    q = N * d * d
+    if N > 140 and q >= 370: return float(d), 0.0      # scipy's own cut-off: the p-value underflows
+    if N >= KS_FAST_N and q >= 2.2: return float(d), _smirnov_twice(d, N)
+    from scipy import stats
+    return float(d), float(np.clip(stats.distributions.kstwo.sf(d, N), 0, 1))
+
+def _smirnov_twice(d:float, N:float)->float:
+    "Twice the one-sided Smirnov tail P(D+ >= d) for N rows, asymptotically: within 1.8e-4 relative of the exact value from N = 1000."
+    q = N * d * d
+    return float(min(1.0, 2 * math.exp(-(6 * N * d + 1) ** 2 / (18 * N) + (0.45 * q - 4 / 9 * q * q) / N)))
 
 # %% ../nbs/14_drift.ipynb #cde2f696
 def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
@@ -75,9 +107,19 @@ def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
 PSI_EPS = 1e-4   # share given to an empty bin in PSI, as Evidently does, so that log(0) never happens
 
 # %% ../nbs/14_drift.ipynb #99250caa
+def _sorted_quantile(a:np.ndarray, q:np.ndarray)->np.ndarray:
+    "`np.quantile(a, q)` (linear, bit for bit) of the sorted `a`, read off by index: no copy, no partition."
+    n = len(a)
+    h = (n - 1) * np.asarray(q, float)
+    lo = np.floor(h); g = h - lo
+    i = lo.astype(np.intp)
+    x, y = a[i], a[np.minimum(i + 1, n - 1)]
+    d = y - x
+    return np.where(g >= 0.5, y - d * (1 - g), x + d * g)         # numpy's two-sided interpolation
+
 def _quantile_counts(a:np.ndarray, b:np.ndarray, bins:int=10)->tuple[np.ndarray, np.ndarray]:
     "Counts of sorted `a` and `b` in the `bins` quantile bins of `a` (equal-frequency bins of the reference)."
-    edges = np.unique(np.quantile(a, np.arange(1, bins) / bins))
+    edges = np.unique(_sorted_quantile(a, np.arange(1, bins) / bins))
     cum = lambda x: np.diff(np.concatenate([[0], np.searchsorted(x, edges, "right"), [len(x)]]))
     return cum(a), cum(b)
 
@@ -307,17 +349,43 @@ class DriftReport(Report):
     def __init__(self,
                  findings,                 # the findings of `drift_report`
                  tables,                   # {"drift": the table, one row per column and method}
-                 reference:Profile,        # the profiles compared
-                 current:Profile,
+                 reference,                # the reference compared: its Profile, or the frame (profiled when asked)
+                 current,                  # the current sample: its Profile, or the frame
                  title:str="drift report", # a heading for the renderings
                  figures:bool=False,       # draw reference vs current for every failing column now (into `figures`)
+                 sketch:int|None=None,     # the sketch size frames were profiled with (None: exact)
                 ):
         super().__init__(findings, tables, title=title)
-        self.reference, self.current = reference, current
+        self._sources, self._sketch = {"reference": reference, "current": current}, sketch
         self.figures = {c: self.plot(c) for c in self.failing} if figures else {}
 
     @property
     def table(self)->pd.DataFrame: return self.tables["drift"]
+
+    @property
+    def columns(self)->list:
+        "The columns compared, in order."
+        return list(dict.fromkeys(self.table["column"]))
+
+    @cached_property
+    def reference(self)->Profile:
+        "The reference's `Profile` (of the compared columns), built from the frame the first time it is asked for."
+        return self._profile("reference")
+
+    @cached_property
+    def current(self)->Profile:
+        "The current sample's `Profile` (of the compared columns), built from the frame the first time it is asked for."
+        return self._profile("current")
+
+    def _profile(self, side:str)->Profile:
+        x, cols = self._sources[side], self.columns
+        if isinstance(x, Profile): return x if list(x.columns) == cols else Profile({c: x.columns[c] for c in cols})
+        return Profile.from_frame(x, cols, side, self._sketch)
+
+    def _summary(self, side:str, column):
+        "One column's summary: from the profile, or from the frame without profiling the other columns."
+        if isinstance(self._sources[side], Profile) or side in self.__dict__: return getattr(self, side).columns[column]
+        return _summarise(self._sources[side][column], column, side, self._sketch)
 
     @property
     def failing(self)->list:
@@ -336,9 +404,11 @@ class DriftReport(Report):
     def error_bounds(self)->pd.DataFrame:
         "How far each statistic of `table` can be from its exact value: 0 unless a profile is a sketch (see `sketch`)."
         t, rows = self.table, []
-        for col in dict.fromkeys(t["column"]):
-            rows += _error_bounds(col, self.reference.columns[col], self.current.columns[col],
-                                  t.loc[t["column"] == col, "method"].tolist())
+        exact = self._sketch is None and not any(isinstance(x, Profile) for x in self._sources.values())
+        for col in self.columns:
+            methods = t.loc[t["column"] == col, "method"].tolist()
+            if exact: rows += [dict(column=col, method=m, cdf_error=0.0, statistic_error=0.0) for m in methods]
+            else: rows += _error_bounds(col, self._summary("reference", col), self._summary("current", col), methods)
         return pd.DataFrame(rows, columns=["column", "method", "cdf_error", "statistic_error"])
 
     def plot(self,
@@ -347,9 +417,8 @@ class DriftReport(Report):
             ):
         "A figure of the reference and current distributions of `column`, titled with its verdict."
         import matplotlib.pyplot as plt
-        if column not in self.reference.columns:
-            raise KeyError(f"column {column!r} is not in this report (columns: {list(self.reference.columns)})")
-        r, c = self.reference.columns[column], self.current.columns[column]
+        if column not in self.columns: raise KeyError(f"column {column!r} is not in this report (columns: {self.columns})")
+        r, c = self._summary("reference", column), self._summary("current", column)
         fig = plt.figure(figsize=(6.4, 3.6), dpi=80); plt.close(fig)   # not left open in pyplot: the caller shows it
         ax = fig.subplots()
         if r.kind == "numeric":
@@ -375,12 +444,20 @@ class DriftReport(Report):
         return fig
 
 # %% ../nbs/14_drift.ipynb #bc43ca9c
-def _to_profile(x, name, columns, sketch=None):
+def _checked(x, name:str, columns)->tuple[list, int]:
+    "The columns to compare in `x` (a frame or a Profile), checked, and its rows (0 when no column is compared)."
     if isinstance(x, Profile):
         absent = [c for c in columns if c not in x.columns] if columns is not None else []
         if absent: raise KeyError(f"column(s) {absent} missing from the {name} profile (columns: {list(x.columns)})")
-        return x if columns is None else Profile({c: x.columns[c] for c in columns})
-    return Profile.from_frame(x, columns, name, sketch)
+        cols = list(x.columns) if columns is None else list(columns)
+        return cols, max((x.columns[c].n for c in cols), default=0)
+    if not isinstance(x, pd.DataFrame): raise TypeError(f"{name} must be a DataFrame or a Profile, got {type(x).__name__}")
+    cols = list(x.columns) if columns is None else list(columns)
+    need_columns(x, cols, name)
+    return cols, len(x) if cols else 0
+
+def _summary_of(x, name:str, column, sketch):
+    return x.columns[column] if isinstance(x, Profile) else _summarise(x[column], column, name, sketch)
 
 def _methods(method)->list:
     if not isinstance(method, (str, list, tuple)):
@@ -429,15 +506,16 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
         if _is_dask(current):
             cols = columns if columns is not None else list(reference.columns)
             current = profile_dask(current, cols, "current", sketch)
-    ref = _to_profile(reference, "reference", columns, sketch)
-    cols = list(ref.columns)
-    cur = _to_profile(current, "current", cols, sketch)
-    for name, p in (("reference", ref), ("current", cur)):
-        if p.n_rows == 0: raise ValueError(f"{name} has no rows: there is nothing to compare (columns {cols})")
+    cols, n_ref = _checked(reference, "reference", columns)
+    _, n_cur = _checked(current, "current", cols)
+    for name, n in (("reference", n_ref), ("current", n_cur)):
+        if n == 0: raise ValueError(f"{name} has no rows: there is nothing to compare (columns {cols})")
     rows, findings = [], []
-    for c in cols:
-        r, f = _compare_column(c, ref.columns[c], cur.columns[c], methods, thr)
-        b = _error_bounds(c, ref.columns[c], cur.columns[c], [x["method"] for x in r])
+    for c in cols:   # one column at a time: a frame's sorted values live only while its column is compared
+        sr, sc = _summary_of(reference, "reference", c, sketch), _summary_of(current, "current", c, sketch)
+        r, f = _compare_column(c, sr, sc, methods, thr)
+        b = _error_bounds(c, sr, sc, [x["method"] for x in r])
+        del sr, sc
         if b and b[0]["cdf_error"] > 0:             # compared on a sketch: say so, and how far off it can be
             worst = {x["method"]: x["statistic_error"] for x in b if x["method"] != "missing"}
             f.append(Finding(f"{_CHECK}.approximate", str(c), f"compared on quantile sketches: the CDFs are within "
@@ -448,4 +526,4 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     table = pd.DataFrame({k: [r[k] for r in rows] for k in TABLE_COLUMNS[:2]}
                          | {k: np.array([r[k] for r in rows], dtype=float) for k in TABLE_COLUMNS[2:6]}
                          | {"drifted": pd.array([r["drifted"] for r in rows], dtype="boolean")})
-    return DriftReport(findings, {"drift": table}, ref, cur, figures=figures)
+    return DriftReport(findings, {"drift": table}, reference, current, figures=figures, sketch=sketch)

@@ -124,7 +124,7 @@ def _summary_kind(s:pd.Series, name, side:str)->str:
                         "real and imaginary parts (or the modulus) as separate columns")
     return "numeric" if kind in ("integer", "float") or pd.api.types.is_numeric_dtype(s.dtype) else "categorical"
 
-# %% ../nbs/14a_profile.ipynb #3ada9542
+# %% ../nbs/14a_profile.ipynb #ad97e11b
 def _check_sketch(sketch)->int|None:
     "`sketch` as an int (or None), or a ValueError saying what it must be."
     if sketch is None: return None
@@ -137,12 +137,14 @@ def _summarise(s:pd.Series, name, side:str, sketch:int|None=None):
     "The summary of column `name` of `side`: sorted values (or their sketch) of a numeric column, else category counts."
     kind = _summary_kind(s, name, side)
     if kind == "numeric":
-        x = s.to_numpy(dtype="float64", na_value=np.nan)
-        if np.isinf(x).any():
-            raise ValueError(f"column {name!r} of {side} holds {int(np.isinf(x).sum())} infinite value(s): "
+        x = s.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        x.sort()                                              # in place: the one copy a numeric column costs
+        n_missing = len(x) - int(np.searchsorted(x, np.nan))  # numpy sorts NaN last, and searches them there too
+        v = x[:len(x) - n_missing]
+        if len(v) and (np.isinf(v[0]) or np.isinf(v[-1])):
+            raise ValueError(f"column {name!r} of {side} holds {int(np.isinf(v).sum())} infinite value(s): "
                              "replace them with NaN (then they count as missing) or clip them")
-        n_missing = int(np.isnan(x).sum())
-        v = np.sort(x)[:len(x) - n_missing]                   # NaN sort last
+        if n_missing > len(v): v = v.copy()                   # do not keep a long tail of NaN alive
         if sketch is not None: return _sketch_summary(v, len(x), n_missing, sketch)
         return NumericSummary(len(x), n_missing, v)
     counts = s.dropna().astype(str).value_counts(sort=False)
