@@ -22,7 +22,7 @@ def site_url()->str:
 
 def page_of(nb:str)->str:
     "The page name nbdev gives a notebook: the number prefix dropped (`00_core.ipynb` -> `core.html`)."
-    return re.sub(r"^\d+_", "", Path(nb).stem) + ".html"
+    return re.sub(r"^\d+[a-z]?_", "", Path(nb).stem) + ".html"
 
 
 def _text(c): return "".join(c["source"])
