@@ -78,6 +78,8 @@ BROKEN = {
     "broken_images": '<img src="no-such-figure.png" width="100" height="50">',
     "small_figures": '<img src="{img1000}" style="width:400px">',
     "narrow_column": "<p>A page whose text column is 600 px wide.</p>",
+    "long_lesson": '<div style="height:10500px">a lesson that goes on and on</div><h2>How it works</h2><p>the code</p>',
+    "private_in_lesson": '<p>The lesson calls <code>_prepare(df)</code> before its tool.</p><h2>How it works</h2><p><code>_prepare</code> is fine here.</p>',
 }
 
 

@@ -23,6 +23,10 @@ What counts as a defect (each is a count per page; the text column's width is a 
 - `small_figures`      figures drawn at less than 65 % of their size: matplotlib's 10 pt tick labels at 100 dpi
                        (14 px) then fall under 9 px
 - `narrow_column`      1 when the text column is narrower than 768 px in a 1280 px window (60 % of the window)
+- `long_lesson`        1 when the part of a chapter before its "How it works" heading is taller than 10,000 px at
+                       1280 px (the lesson must read on its own; the machinery comes after the heading)
+- `private_in_lesson`  `_private` names (helpers, private modules) shown before the "How it works" heading, in prose
+                       or in code: the lesson uses the public API only
 """
 from __future__ import annotations
 import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
@@ -33,12 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "_docs"
 MIN_COLUMN = 768          # px of text column in a 1280 px window
 MIN_FIGURE_SCALE = 0.65   # rendered width / natural width of a figure
+MAX_LESSON = 10_000       # px of a chapter before its "How it works" heading, at 1280 px
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--mute-audio",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
          "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=5000"]
 DEFECTS = ["unpadded_cells", "clipped_code", "overflowing_tables", "page_scrolls", "markdown_links", "raw_latex",
            "mermaid_source", "numpy_reprs", "private_signatures", "nonetype", "broken_images", "small_figures",
-           "narrow_column"]
+           "narrow_column", "long_lesson", "private_in_lesson"]
 MARK = "mlparity-measure"
 
 # Runs in the page once it has loaded; writes {defect: count, "examples": {defect: [...]}, "width": px} into the DOM.
@@ -102,13 +107,27 @@ function measure(){
     if (scale < %(scale)s) add('small_figures', `${img.naturalWidth} px drawn at ${Math.round(img.getBoundingClientRect().width)} px (${Math.round(scale * 100)} %%)`);
   }
   if (window.innerWidth >= 1280 && out.width < %(column)s) add('narrow_column', out.width + ' px');
+  // the lesson: what comes before the "How it works" heading (pages without one have no lesson/reference split)
+  const how = [...main.querySelectorAll('h2')].find(h => /^\s*How it works\b/i.test(h.textContent));
+  if (how) {
+    const top = (document.querySelector('#title-block-header, header') || main).getBoundingClientRect().top;
+    out.lesson = Math.round(how.getBoundingClientRect().top - top);
+    if (window.innerWidth >= 1280 && out.lesson > %(lesson)s) add('long_lesson', out.lesson + ' px before How it works');
+    const privname = /(?:^|[^\w])(_[a-z][a-z0-9]*(?:_[a-z0-9]+)*)\b(?!_)/g;
+    const all = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    for (let n; (n = all.nextNode());) {
+      if (!(n.compareDocumentPosition(how) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
+      if (n.parentElement.closest('script, style, svg')) continue;
+      for (const m of n.textContent.matchAll(privname)) add('private_in_lesson', m[1] + ' in: ' + n.textContent.slice(0, 100));
+    }
+  }
   const el = document.createElement('script'); el.type = 'application/json'; el.id = '%(mark)s';
   el.textContent = JSON.stringify(out).replace(/</g, '\\u003c');
   document.body.appendChild(el);
 }
 if (document.readyState === 'complete') setTimeout(measure, 0); else window.addEventListener('load', () => setTimeout(measure, 0));
 })();
-""" % {"scale": MIN_FIGURE_SCALE, "column": MIN_COLUMN, "mark": MARK}
+""" % {"scale": MIN_FIGURE_SCALE, "column": MIN_COLUMN, "mark": MARK, "lesson": MAX_LESSON}
 
 
 def chromium_path()->str|None:
