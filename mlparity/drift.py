@@ -11,6 +11,7 @@ import pandas as pd
 
 from .core import Finding, Report, _is_dask
 from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch
+from .pictures import drift_pictures
 
 # %% auto #0
 __all__ = ['METHODS', 'THRESHOLDS', 'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v',
@@ -310,14 +311,16 @@ class DriftReport(Report):
                  reference:Profile,        # the profiles compared
                  current:Profile,
                  title:str="drift report", # a heading for the renderings
-                 figures:bool=False,       # draw reference vs current for every failing column now (into `figures`)
+                 figures:bool=False,       # draw reference vs current for every failing column now (into `plots`)
                 ):
         super().__init__(findings, tables, title=title)
         self.reference, self.current = reference, current
-        self.figures = {c: self.plot(c) for c in self.failing} if figures else {}
+        self.plots = {c: self.plot(c) for c in self.failing} if figures else {}
 
     @property
     def table(self)->pd.DataFrame: return self.tables["drift"]
+
+    def figures(self)->list: return drift_pictures(self)   # every column's two distributions overlaid, drifted first
 
     @property
     def failing(self)->list:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['MAX_POINTS', 'parity_pictures', 'drift_pictures', 'validation_pictures']
+__all__ = ['MAX_POINTS', 'parity_pictures', 'drift_pictures', 'validation_pictures', 'leakage_pictures']
 
 # %% ../nbs/00c_pictures.ipynb #dd681b4d
 _RED, _BLUE, _ORANGE, _GREY = "#b00020", "#4c72b0", "#dd8452", "#555555"
@@ -128,3 +128,33 @@ def validation_pictures(report)->list:
     ax.set_yticks(np.arange(len(t)), labels)
     ax.set_xlabel("rows failing"); ax.set_title(f"{len(report.failing)} column(s) fail; red: error, orange: warning", fontsize=10)
     return [("failures per column", fig)]
+
+# %% ../nbs/00c_pictures.ipynb #b8d2f1a3
+def leakage_pictures(report)->list:
+    "`(feature, figure)` for each leaky feature of a `LeakageReport` whose `pairs` hold numbers with and without the future."
+    rows, out = report.pairs, []
+    for feature in report.failing:
+        g = rows[rows["feature"] == str(feature)]
+        w, wo = _numbers(g["with_future"]), _numbers(g["without_future"])
+        keep = np.isfinite(w) & np.isfinite(wo)
+        w, wo = w[keep], wo[keep]
+        if not len(w): continue
+        pick = _thin(len(w)); w, wo = w[pick], wo[pick]
+        f = _error(report, feature)
+        ev = f.evidence if f is not None else {}
+        fig, (a1, a2) = _figure(8.0, 3.2, 2)
+        a1.scatter(wo, w, s=14, alpha=0.6, color=_RED, label="labels that move")
+        lo, hi = float(min(w.min(), wo.min())), float(max(w.max(), wo.max()))
+        if hi <= lo: hi = lo + 1.0
+        a1.plot([lo, hi], [lo, hi], color=_GREY, lw=1, label="y = x: no future read")
+        a1.set_xlabel("without the future (serving)"); a1.set_ylabel("with the future (training)"); a1.legend(fontsize=9)
+        bins = np.histogram_bin_edges(np.concatenate([w, wo]), bins=int(min(30, max(5, len(w) // 2))))
+        a2.hist(wo, bins=bins, color=_BLUE, alpha=0.6, label="without the future")
+        a2.hist(w, bins=bins, color=_ORANGE, alpha=0.6, label="with the future")
+        a2.set_xlabel(f"{feature} value"); a2.set_ylabel("labels"); a2.legend(fontsize=9)
+        n, total = ev.get("labels_moved", len(w)), ev.get("labels")
+        shown = f"; {len(w):,} drawn" if n != len(w) else ""
+        fig.suptitle(f"{feature}: {n:,} of {total:,} labels change when their future is dropped{shown}" if total
+                     else f"{feature}: {len(w):,} labels change when their future is dropped", fontsize=11)
+        out.append((feature, fig))
+    return out
