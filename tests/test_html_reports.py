@@ -159,3 +159,16 @@ def test_skew_report_pictures_land_under_what_failed():
     failed = html[html.index("What failed"):]
     failed = failed[:failed.index("</section>")]
     assert "<h3>x</h3>" in failed and failed.count("<img") == 1
+
+
+def test_chapters_link_to_reports_the_site_copies(tmp_path):
+    "Every `reports/*.html` a chapter links to is committed in nbs/reports/, and the site build copies it so the link resolves."
+    import render_docs
+    from helpers import NBS
+    links = {m for p in NBS.glob("*.ipynb") for m in re.findall(r"\]\((reports/[\w.-]+\.html)\)", p.read_text(encoding="utf-8"))}
+    assert links, "no chapter links to a saved HTML report"
+    for link in links: assert (NBS / link).is_file(), f"{link} is linked but not in nbs/"
+    (tmp_path / "index.html").write_text("".join(f'<a href="{l}">report</a>' for l in sorted(links)))
+    render_docs.copy_reports(tmp_path)
+    assert render_docs.check_links(tmp_path) == []
+    for link in links: assert (tmp_path / link).read_bytes() == (NBS / link).read_bytes()
