@@ -4,8 +4,11 @@
 
 # %% ../nbs/00c_pictures.ipynb #472b8743
 from __future__ import annotations
+import base64, functools, textwrap
 import numpy as np
 import pandas as pd
+
+from .core import _figure_png
 
 # %% auto #0
 __all__ = ['MAX_POINTS', 'parity_pictures', 'drift_pictures', 'validation_pictures', 'leakage_pictures']
@@ -14,12 +17,19 @@ __all__ = ['MAX_POINTS', 'parity_pictures', 'drift_pictures', 'validation_pictur
 _RED, _BLUE, _ORANGE, _GREY = "#b00020", "#4c72b0", "#dd8452", "#555555"
 MAX_POINTS = 2000   # points drawn per picture at most: larger data is thinned evenly, and the title says so
 
+@functools.cache
+def _picture_class():
+    "A matplotlib `Figure` that shows itself in a notebook as the PNG the HTML page holds (no pyplot needed)."
+    from matplotlib.figure import Figure
+    class Picture(Figure):
+        def _repr_png_(self)->bytes: return base64.b64decode(_figure_png(self).split(",", 1)[1])
+    return Picture
+
 def _figure(width:float=7.0, height:float=3.0, ncols:int=1, margins:tuple|None=None):
     """A matplotlib `Figure` outside pyplot (nothing left open) with `ncols` axes, legible at a page's column width.
     `margins` (left, right, bottom, top, between the axes; inches) fix the layout, and the page draws the figure in one
     pass, 2-3x faster than laying it out (flag `mlparity_fixed_layout`); None: matplotlib's constrained layout."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, height), dpi=80, layout="constrained" if margins is None else None)
+    fig = _picture_class()(figsize=(width, height), dpi=80, layout="constrained" if margins is None else None)
     axes = fig.subplots(1, ncols)
     if margins is not None:
         left, right, bottom, top, between = margins
@@ -102,12 +112,12 @@ def drift_pictures(report, columns=None)->list:
     out = []
     for column in cols:
         r, c = report.reference.columns[column], report.current.columns[column]
-        title = _verdict(report, column)
+        title = "\n".join(textwrap.wrap(_verdict(report, column), 95))   # several statistics: several lines
         if r.kind == "numeric":
             grid = np.unique(np.concatenate([_ecdf_grid(r), _ecdf_grid(c)]))
             if len(grid) < len(r.values) + len(c.values):   # large data: the ECDFs are exact, drawn at fewer points
                 title += f"\nthe ECDFs drawn at {len(grid):,} points for {r.count + c.count:,} values"
-            fig, (ax,) = _figure(7.0, 3.0, 1, (0.8, 0.15, 0.6, 0.55 if "\n" in title else 0.35, 0))
+            fig, (ax,) = _figure(7.0, 3.0, 1, (0.8, 0.15, 0.6, 0.15 + 0.2 * (title.count("\n") + 1), 0))
             if len(grid):
                 fr, fc = r.cum(grid, "right") / max(r.count, 1), c.cum(grid, "right") / max(c.count, 1)
                 ax.step(grid, fr, where="post", color=_BLUE, label=f"reference (n={r.count:,})")
@@ -122,7 +132,8 @@ def drift_pictures(report, columns=None)->list:
             names = [str(q) if len(str(q)) <= 20 else str(q)[:11] + "…" + str(q)[-8:] for q in shown]   # ends kept: they differ
             turn = len(shown) > 6
             fig, (ax,) = _figure(7.0, 3.0 + (0.05 * max(map(len, names), default=0) if turn else 0), 1,
-                                 (0.8, 0.15, 0.6 + (0.06 * max(map(len, names), default=0) if turn else 0), 0.35, 0))
+                                 (0.8, 0.15, 0.6 + (0.06 * max(map(len, names), default=0) if turn else 0),
+                                  0.15 + 0.2 * (title.count("\n") + 1), 0))
             x = np.arange(len(shown))
             top = 0.0
             for k, (s, name, colour) in enumerate(((r, "reference", _BLUE), (c, "current", _ORANGE))):
