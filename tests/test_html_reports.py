@@ -172,3 +172,21 @@ def test_chapters_link_to_reports_the_site_copies(tmp_path):
     render_docs.copy_reports(tmp_path)
     assert render_docs.check_links(tmp_path) == []
     for link in links: assert (tmp_path / link).read_bytes() == (NBS / link).read_bytes()
+
+
+def test_parity_pairs_are_the_smallest_keys_and_merge_across_dask_partitions():
+    "The pairs a parity picture draws: at most 1,000 per failing numeric feature, the smallest keys, the same on Dask."
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(3)
+    n = 6000
+    off = pd.DataFrame({"user_id": rng.permutation(n), "f": rng.normal(size=n), "g": rng.normal(size=n)})
+    on = off.assign(f=np.where(off["user_id"] % 3 == 0, off["f"] * 3, off["f"]))
+    rep = mlparity.compare_frames(off, on, key="user_id")
+    assert rep.failing == ["f"] and len(rep.pairs) == 1000
+    assert rep.pairs["user_id"].tolist() == list(range(0, 3000, 3))                    # the 1,000 smallest mismatching keys
+    truth = off.set_index("user_id").loc[rep.pairs["user_id"], "f"].to_numpy()
+    np.testing.assert_array_equal(rep.pairs["offline"].to_numpy(float), truth)
+    np.testing.assert_array_equal(rep.pairs["online"].to_numpy(float), truth * 3)
+    drep = mlparity.compare_frames(dd.from_pandas(off, npartitions=4), dd.from_pandas(on, npartitions=3), key="user_id")
+    pd.testing.assert_frame_equal(drep.pairs, rep.pairs)
+    assert str(drep) == str(rep) and "pairs" not in rep.to_json()                      # the text and JSON do not carry them
