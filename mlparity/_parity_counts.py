@@ -375,6 +375,20 @@ class FeatureCounts:
     ex_keys:pd.Index|None = None           # keys of the example mismatches (the smallest), None when nothing was compared
     ex_offline:list = field(default_factory=list)
     ex_online:list = field(default_factory=list)
+    pair_keys:pd.Index|None = None         # keys of up to _MAX_PAIRS mismatching numeric rows (the smallest), for pictures
+    pair_offline:np.ndarray = field(default_factory=lambda: np.zeros(0))   # their values as floats
+    pair_online:np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+_MAX_PAIRS = 1000   # mismatching (offline, online) pairs kept per numeric feature for its picture
+
+def _merge_pairs(f:FeatureCounts, g:FeatureCounts)->tuple:
+    "The `_MAX_PAIRS` pairs of `f` and `g` with the smallest keys (as `pair_keys, pair_offline, pair_online`)."
+    if f.pair_keys is None or g.pair_keys is None:
+        h = g if f.pair_keys is None else f
+        return h.pair_keys, h.pair_offline, h.pair_online
+    keys = _cat(f.pair_keys, g.pair_keys)
+    pos = _smallest(keys, _MAX_PAIRS)
+    return keys[pos], np.concatenate([f.pair_offline, g.pair_offline])[pos], np.concatenate([f.pair_online, g.pair_online])[pos]
 
 @dataclass
 class ParityCounts:
@@ -402,7 +416,7 @@ def _merge_features(f:FeatureCounts, g:FeatureCounts, max_examples:int)->Feature
     xa, xb = f.ex_offline + g.ex_offline, f.ex_online + g.ex_online
     return FeatureCounts(f.mismatches + g.mismatches, _max_abs(f.max_abs, g.max_abs), float(np.fmax(f.max_rel, g.max_rel)),
                          np.concatenate([f.ratios, g.ratios]), f.lossy + g.lossy, f.text_only + g.text_only,
-                         keys[pos], [xa[i] for i in pos], [xb[i] for i in pos])
+                         keys[pos], [xa[i] for i in pos], [xb[i] for i in pos], *_merge_pairs(f, g))
 
 def _merge_counts(p:ParityCounts, q:ParityCounts, max_examples:int)->ParityCounts:
     "The counters of the union of two pieces of data that share no key (as `_parity_counts` makes them)."
@@ -476,8 +490,13 @@ def _parity_counts(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], features:l
             d = _compare_exact(a[i_off], b[i_on], opts.ignore_case, opts.ignore_spaces)
         pos = np.flatnonzero(d.bad)
         sel = pos[_smallest(on_idx[i_on[pos]], opts.max_examples)]
+        pairs = (None,)
+        if how == "number" and len(pos):                # the pairs a picture draws: the _MAX_PAIRS smallest keys, as floats
+            pp = pos[_smallest(on_idx[i_on[pos]], _MAX_PAIRS)]
+            pairs = (on_idx[i_on[pp]], np.where(ma[i_off[pp]], np.nan, _as_float(a[i_off[pp]])),
+                     np.where(mb[i_on[pp]], np.nan, _as_float(b[i_on[pp]])))
         p.features[c] = FeatureCounts(len(pos), d.max_abs, d.max_rel, d.ratios, d.lossy, d.text_only, on_idx[i_on[sel]],
-                                      list(a_s.iloc[i_off[sel]]), list(b_s.iloc[i_on[sel]]))   # examples as given (time zones kept)
+                                      list(a_s.iloc[i_off[sel]]), list(b_s.iloc[i_on[sel]]), *pairs)   # examples as given (time zones kept)
     return p
 
 # %% ../nbs/04a_parity_counts.ipynb #7e27d5bf
@@ -494,12 +513,16 @@ class ParityReport(Report):
                  key:list[str],                 # the key columns
                  sides:tuple[str,str]=("offline", "online"),  # what the two sides are called
                  title:str="feature parity",    # a heading for the renderings
+                 pairs:pd.DataFrame|None=None,  # up to 1,000 mismatching rows per numeric feature, as floats, for `figures`
                 ):
         tables = {"features": summary}
         if len(examples): tables["mismatching rows"] = examples
         if len(one_sided_keys): tables["keys on one side only"] = one_sided_keys
         super().__init__(findings, tables, title=title)
         self.summary, self.examples, self.one_sided_keys, self.key, self.sides = summary, examples, one_sided_keys, key, sides
+        self.pairs = examples.iloc[:0] if pairs is None else pairs
+
+    def figures(self)->list: from mlparity.pictures import parity_pictures; return parity_pictures(self)   # each failing feature, one side against the other
 
     @property
     def failing(self)->list[str]:
@@ -598,7 +621,7 @@ def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, k
         findings.append(Finding("parity.columns", "features", "no feature columns to compare (only key columns)",
                                 {}, "error", "data_dependencies"))
 
-    rows, examples = [], []
+    rows, examples, pairs = [], [], []
     for c in features:
         dt_off, dt_on = dtypes[c]
         row = dict(feature=c, status="ok", rows=n, mismatches=0, mismatch_rate=0.0, max_abs_diff=np.nan, max_rel_diff=np.nan,
@@ -639,6 +662,9 @@ def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, k
         ex[s_off] = pd.Series([plain(x) for x in f.ex_offline], dtype=object)
         ex[s_on] = pd.Series([plain(x) for x in f.ex_online], dtype=object)
         examples.append(ex)
+        if f.pair_keys is not None:
+            pr = _key_frame(f.pair_keys, keys); pr.insert(len(keys), "feature", c)
+            pr[s_off], pr[s_on] = f.pair_offline, f.pair_online; pairs.append(pr)
         ev = {"rows": n, "mismatches": m, "mismatch_rate": m / n, "max_abs_diff": f.max_abs,
               "max_rel_diff": f.max_rel, "median_ratio": median_ratio,
               "examples": [{"key": plain(kv), s_off: plain(x), s_on: plain(y)} for kv, x, y in zip(f.ex_keys, f.ex_offline, f.ex_online)]}
@@ -667,4 +693,5 @@ def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, k
     ex_cols = keys + ["feature", s_off, s_on]
     examples = pd.concat(examples, ignore_index=True) if examples else pd.DataFrame(columns=ex_cols)
     one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
-    return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title)
+    pairs = pd.concat(pairs, ignore_index=True) if pairs else examples.iloc[:0]
+    return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title, pairs=pairs)

@@ -148,6 +148,7 @@ def _parser()->argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the report as JSON")
     common.add_argument("--progress", action="store_true", default=None, help="show progress even when stderr is not a terminal")
+    common.add_argument("--html", metavar="PATH", help="also write the report as one self-contained HTML page, pictures inline")
     p = argparse.ArgumentParser(prog="mlparity", description="Checks that two paths of an ML system agree. Exit status: 0 pass, 1 problem found, 2 bad usage or unreadable input.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{parity,drift,configs,audit}")
     s = sub.add_parser("parity", parents=[common], help="compare two feature files (CSV or Parquet) joined on a key")
@@ -180,6 +181,9 @@ def main(argv:list[str]|None=None)->int:
         parser.print_usage(sys.stderr); print("mlparity configs: error: give one pipeline config, or two configs to compare", file=sys.stderr)
         return 2
     try:
+        if a.html and not Path(a.html).parent.is_dir():
+            raise InputError(f"--html {a.html}: folder {Path(a.html).parent} does not exist; create it first")
+        if a.html and Path(a.html).is_dir(): raise InputError(f"--html {a.html}: is a folder; give a file name such as report.html")
         with Progress(a.steps + (1 if getattr(a, "write", None) else 0), enabled=a.progress) as prog:
             rep = a.run(a, prog)
     except InputError as e:
@@ -190,4 +194,7 @@ def main(argv:list[str]|None=None)->int:
     except OSError as e:   # a file or folder the command could not open, read or write
         print(f"mlparity {a.command}: error: {e}", file=sys.stderr); return 2
     print(rep.to_json() if a.json else str(rep))
+    if a.html:
+        try: rep.save_html(a.html)
+        except OSError as e: print(f"mlparity {a.command}: error: --html {a.html}: {e}", file=sys.stderr); return 2
     return rep.exit_code

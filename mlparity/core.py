@@ -222,7 +222,8 @@ footer{margin-top:2em;color:#666;font-size:.85em}
 def _figure_png(fig, dpi:int=80)->str:
     "A matplotlib figure as a base64 PNG data URI (no metadata that changes between runs); the figure is closed."
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    tight = None if getattr(fig, "mlparity_fixed_layout", False) else "tight"   # laid out by hand (`mlparity.pictures`): drawn once
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight, metadata={"Software": None})
     try:
         import matplotlib.pyplot as plt
         plt.close(fig)

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ._frames import need_columns
 from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch, _summarise
+from .pictures import drift_pictures
 
 # %% auto #0
 __all__ = ['METHODS', 'THRESHOLDS', 'ks_2samp_sorted', 'wasserstein_sorted', 'psi', 'js_distance', 'chi2_cramers_v',
@@ -352,15 +353,17 @@ class DriftReport(Report):
                  reference,                # the reference compared: its Profile, or the frame (profiled when asked)
                  current,                  # the current sample: its Profile, or the frame
                  title:str="drift report", # a heading for the renderings
-                 figures:bool=False,       # draw reference vs current for every failing column now (into `figures`)
+                 figures:bool=False,       # draw reference vs current for every failing column now (into `plots`)
                  sketch:int|None=None,     # the sketch size frames were profiled with (None: exact)
                 ):
         super().__init__(findings, tables, title=title)
         self._sources, self._sketch = {"reference": reference, "current": current}, sketch
-        self.figures = {c: self.plot(c) for c in self.failing} if figures else {}
+        self.plots = {c: self.plot(c) for c in self.failing} if figures else {}
 
     @property
     def table(self)->pd.DataFrame: return self.tables["drift"]
+
+    def figures(self)->list: return drift_pictures(self)   # every column's two distributions overlaid, drifted first
 
     @property
     def columns(self)->list:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report, _is_dask
+from .pictures import leakage_pictures
 from ._frames import need_columns, as_keys, plain
 from ._asof import (as_of_pandas, AGGREGATIONS, CLOSED, _as_timedelta, _time_series, _as_int_times,
                             _key_codes)
@@ -39,6 +40,14 @@ def as_of_aggregate(events:pd.DataFrame,   # one row per event: the key, a time 
 # %% ../nbs/11_pointintime.ipynb #b2c54e1c
 class LeakageReport(Report):
     "A `Report` from `find_future_leakage`: `failing` (also called `leaky`) lists the features that read the future."
+    def __init__(self, findings=(), tables=None, title:str="future leakage",
+                 pairs:pd.DataFrame|None=None,  # per leaky feature, up to 1,000 moved labels' values with and without their future
+                ):
+        super().__init__(findings, tables, title=title)
+        self.pairs = pd.DataFrame(columns=["feature", "label", "with_future", "without_future"]) if pairs is None else pairs
+
+    def figures(self)->list: return leakage_pictures(self)   # each leaky feature with and without the future
+
     @property
     def leaky(self)->list[str]:
         "The features that read the future: the same list as `failing`."
@@ -120,6 +129,8 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
     counts = {c: {} for c in base.columns}
     covered = np.zeros(len(labels), bool)
     examples = {}
+    future = {c: np.full((2, len(labels)), np.nan) for c in base.columns}   # with and without the future ("drop"), for pictures
+    got = {c: np.zeros(len(labels), bool) for c in base.columns}
     def compare(sel, ref, out, how, stage):
         for c in base.columns:
             if c not in out.columns:
@@ -133,6 +144,11 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
                                    "label_time": labels[label_time].iloc[sel[i]], "value": plain(ref[c].iloc[i]),
                                    "perturbed": plain(out[c].iloc[i]), "perturbation": how, "stage": stage}
                 moved[c][sel[m]] = True
+                if how == "drop":
+                    j, new = sel[m], ~got[c][sel[m]]
+                    got[c][j[new]] = True
+                    for side, v in enumerate((ref[c], out[c])):
+                        future[c][side, j[new]] = pd.to_numeric(v, errors="coerce").to_numpy("float64", na_value=np.nan)[m][new]
     for r in range(int(rnd.max()) + 1 if len(rnd) else 0):
         sel = np.flatnonzero(rnd == r)
         cut = np.full(n_codes, np.iinfo(np.int64).max)
@@ -175,4 +191,6 @@ def find_future_leakage(feature_fn:Callable,   # feature_fn(events, labels) -> D
             f"when the future of {n_cov} of {len(labels)} labels was perturbed", {"features": clean,
             "labels_with_future_events": n_cov}, "info", "data_dependencies"))
     table = pd.DataFrame([{"feature": str(c), **counts[c], "labels_moved": int(moved[c].sum())} for c in base.columns])
-    return LeakageReport(findings, {"labels moved per perturbation": table}, title=title)
+    pairs = pd.DataFrame([(str(c), plain(labels.index[i]), future[c][0, i], future[c][1, i]) for c in base.columns
+                          for i in np.flatnonzero(got[c])[:1000]], columns=["feature", "label", "with_future", "without_future"])
+    return LeakageReport(findings, {"labels moved per perturbation": table}, title=title, pairs=pairs)

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from .core import Finding, Report, _jsonable
+from .pictures import validation_pictures
 from ._frames import column_kind, need_columns, plain, tz_of
 
 # %% auto #0
@@ -380,6 +381,8 @@ class ValidationReport(Report):
     def failing(self)->list[str]:
         "The columns with an error, each once, in the order found (a duplicate key names each of its columns)."
         return list(dict.fromkeys(c for f in self.errors for c in f.evidence.get("columns", [f.subject])))
+
+    def figures(self)->list: return validation_pictures(self)   # failing rows per column and check, as bars
 
 def _validation_report(findings:list[Finding], n_rows:int, name:str, lazy:bool)->ValidationReport:
     "The `ValidationReport` of `findings`, with its `failures` table."

@@ -215,8 +215,8 @@ def test_bad_input(what, ref, cur, kw, expected):
 
 def test_same_data_is_not_drift_and_plot():
     rep = drift_report(GOOD, GOOD, figures=True)
-    assert rep.ok and rep.drifted == [] and rep.figures == {}
-    fig = drift_report(GOOD, GOOD.assign(x=GOOD.x + 50), figures=True).figures["x"]
+    assert rep.ok and rep.drifted == [] and rep.plots == {}
+    fig = drift_report(GOOD, GOOD.assign(x=GOOD.x + 50), figures=True).plots["x"]
     assert fig.axes[0].get_title().startswith("x: drifted")
 
 

@@ -127,7 +127,7 @@ def test_cli_refuses_a_nan_threshold(tmp_path, capsys):
 def test_failing_is_drifted_and_reports_are_complete():
     rep = drift_report(REF, CUR, figures=True)
     assert isinstance(rep, DriftReport) and rep.failing == rep.drifted == ["x"]
-    assert list(rep.figures) == ["x"]
+    assert list(rep.plots) == ["x"]
     assert {f.check.split(".")[0] for f in rep.findings} == {"drift"}
 
 

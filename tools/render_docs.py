@@ -156,7 +156,15 @@ def render(proc:Path, cfg):
         t = page.read_text()
         t2 = polish(t, page.name)
         if t2 != t: page.write_text(t2)
+    copy_reports(out)
     return out
+
+
+def copy_reports(out:Path, reports:Path=ROOT / "nbs" / "reports"):
+    "Copy the HTML reports the chapters saved (`nbs/reports/*.html`) into `out/reports/` as they are: whole pages, linked from the chapters."
+    if not reports.is_dir(): return
+    (out / "reports").mkdir(exist_ok=True)
+    for f in sorted(reports.glob("*.html")): shutil.copyfile(f, out / "reports" / f.name)
 
 
 # ------------------------------------------------------------------ the rendered pages: what smalldocs does not do
