@@ -8,7 +8,7 @@
 
 Target (overhead): at most 20 microseconds per logged request, amortised over buffer flushes (about 1 % of a 2 ms
 serving call). The time includes writing the Parquet files; it is measured with a single thread and with four
-threads sharing one log.
+threads sharing one log, as CPU time of the whole process (steady on a shared machine; wall time is printed too).
 
 Targets (skew): `compare_logged` on pandas takes at most 2x the time of a bare `pd.merge_asof` + `np.isclose` on the
 same data in the same run, and its peak memory (traced) is at most 2x the two inputs. The two must find the same
@@ -26,14 +26,14 @@ OVERHEAD_TARGET_US = 20.0
 TIME_RATIO, MEMORY_RATIO = 2.0, 2.0
 
 
-def log_requests(folder:Path, n:int, threads:int=1, n_features:int=10, max_rows:int=10_000)->float:
-    "Log `n` requests of `n_features` float features (split over `threads`) and close; the wall seconds it took."
+def log_requests(folder:Path, n:int, threads:int=1, n_features:int=10, max_rows:int=10_000)->tuple[float, float]:
+    "Log `n` requests of `n_features` float features (split over `threads`) and close; the wall and CPU seconds it took (CPU: the whole process, writer threads included)."
     times = [pd.Timestamp("2024-08-01") + pd.Timedelta(milliseconds=37 * i) for i in range(n)]
     rng = np.random.default_rng(0)
     feats = [{f"f{j}": float(v) for j, v in enumerate(row)} for row in rng.normal(size=(min(n, 1000), n_features))]
     shutil.rmtree(folder, ignore_errors=True)
     gc.collect()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     log = FeatureLog(folder, key="user_id", max_rows=max_rows, max_seconds=5.0, model_version="v1")
     def work(lo, hi):
         for i in range(lo, hi): log.log(times[i], i % 100_003, feats[i % len(feats)])
@@ -42,7 +42,7 @@ def log_requests(folder:Path, n:int, threads:int=1, n_features:int=10, max_rows:
     for th in ts: th.start()
     for th in ts: th.join()
     log.close()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def overhead(a):
@@ -51,14 +51,14 @@ def overhead(a):
     try:
         rows = []
         for threads in (1, 4):
-            wall = min(log_requests(folder / "log", n, threads) for _ in range(max(1, a.repeat)))
+            runs = [log_requests(folder / "log", n, threads) for _ in range(max(1, a.repeat))]
             got = len(read_log(folder / "log", columns=["user_id"]))
             assert got == n, f"logged {n} requests, read back {got}"
-            rows.append((threads, 1e6 * wall / n))
-        for threads, us in rows:
+            rows.append((threads, 1e6 * min(w for w, _ in runs) / n, 1e6 * min(c for _, c in runs) / n))
+        for threads, wall, cpu in rows:
             print(f"overhead per logged request ({threads} thread(s), {n:,} requests x 10 features, writes included): "
-                  f"{us:.2f} us (target <= {OVERHEAD_TARGET_US:.0f} us)")
-        worst = max(us for _, us in rows)
+                  f"{cpu:.2f} us CPU, {wall:.2f} us wall (target <= {OVERHEAD_TARGET_US:.0f} us CPU)")
+        worst = max(cpu for _, _, cpu in rows)
         print("overhead:", "PASS" if worst <= OVERHEAD_TARGET_US else "FAIL")
         return worst <= OVERHEAD_TARGET_US
     finally:
