@@ -38,6 +38,13 @@ def same(a, b):
     assert [f.to_dict() for f in a.findings] == [f.to_dict() for f in b.findings]
 
 
+@pytest.fixture(autouse=True)
+def small_buckets(monkeypatch):
+    "Buckets of a few hundred rows, so that these small tests join in several buckets, as large logs do."
+    import mlparity.logs
+    monkeypatch.setattr(mlparity.logs, "_BUCKET_ROWS", 300)
+
+
 @pytest.mark.parametrize("seed, nlog, noff", [(0, 4, 3), (1, 7, 1), (2, 1, 5)])
 def test_dask_equals_pandas(seed, nlog, noff):
     log, off = case(seed)
