@@ -150,12 +150,13 @@ def _parser()->argparse.ArgumentParser:
     common.add_argument("--progress", action="store_true", default=None, help="show progress even when stderr is not a terminal")
     common.add_argument("--html", metavar="PATH", help="also write the report as one self-contained HTML page, pictures inline")
     p = argparse.ArgumentParser(prog="mlparity", description="Checks that two paths of an ML system agree. Exit status: 0 pass, 1 problem found, 2 bad usage or unreadable input.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{parity,drift,configs,audit}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{parity,drift,configs,audit,skew}")
     s = sub.add_parser("parity", parents=[common], help="compare two feature files (CSV or Parquet) joined on a key")
     s.add_argument("offline"); s.add_argument("online")
     s.add_argument("--key", required=True, help="key column(s), comma-separated")
     s.add_argument("--columns", help="features to compare, comma-separated (default: all)")
-    s.add_argument("--rtol", type=float, default=1e-9); s.add_argument("--atol", type=float, default=0.0)
+    s.add_argument("--rtol", type=float, default=1e-9)
+    s.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: as compare_frames, 1e-12 x the feature's mean |value|)")
     s.set_defaults(run=run_parity, steps=3)
     s = sub.add_parser("drift", parents=[common], help="drift between a reference (file or saved profile) and a current file")
     s.add_argument("reference"); s.add_argument("current")
@@ -170,6 +171,8 @@ def _parser()->argparse.ArgumentParser:
     s = sub.add_parser("audit", parents=[common], help="audit a repository for ML technical-debt smells")
     s.add_argument("path"); s.add_argument("--write", metavar="TECH_DEBT.md", help="also write the findings as a debt register")
     s.set_defaults(run=run_audit, steps=2)
+    from mlparity.logs import add_skew_parser   # serving-log parity: chapter 32
+    add_skew_parser(sub, parents=[common])
     return p
 
 def main(argv:list[str]|None=None)->int:

@@ -15,7 +15,7 @@ from .core import Finding, Report, _is_dask, _check_choice
 from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr
 
 # %% auto #0
-__all__ = ['LOG_TYPES', 'key_hash', 'log_files', 'FeatureLog', 'read_log', 'SkewReport', 'compare_logged', 'add_skew_parser',
+__all__ = ['LOG_TYPES', 'sampling_hash', 'log_files', 'FeatureLog', 'read_log', 'SkewReport', 'compare_logged', 'add_skew_parser',
            'run_skew']
 
 # %% ../nbs/32_serving_logs.ipynb #bdc0aba9
@@ -79,7 +79,7 @@ def _canon(v)->str:
     if isinstance(v, (_dt.datetime, np.datetime64)): return "t:" + pd.Timestamp(v).isoformat()
     return "r:" + repr(v)
 
-def key_hash(key, salt:str="")->float:
+def sampling_hash(key, salt:str="")->float:
     "A number in [0, 1) fixed by the value(s) of `key` (blake2b of their canonical text): the same in every process and on every machine."
     vals = key if isinstance(key, tuple) else (key,)
     text = salt + "\x1f" + "\x1f".join(map(_canon, vals))
@@ -158,7 +158,7 @@ class FeatureLog:
         return types
     def sampled(self, key)->bool:
         "Is the entity `key` (a value, or a tuple for several key columns) one this log keeps under `sample`?"
-        return self.sample >= 1 or key_hash(key, self.salt) < self.sample
+        return self.sample >= 1 or sampling_hash(key, self.salt) < self.sample
 
     def _refuse(self, col, v, t):
         got = _type_of(v)
@@ -208,7 +208,7 @@ class FeatureLog:
         if len(self.keys) == 1: kv = (key,)
         elif isinstance(key, tuple) and len(key) == len(self.keys): kv = key
         else: raise TypeError(f"FeatureLog: key must be a tuple of {len(self.keys)} values for columns {self.keys}, got {key!r}")
-        if self.sample < 1 and key_hash(key, self.salt) >= self.sample:
+        if self.sample < 1 and sampling_hash(key, self.salt) >= self.sample:
             self.rows_skipped += 1
             return False
         if time is None: time = _dt.datetime.now(_dt.timezone.utc)
@@ -793,7 +793,7 @@ def compare_logged(log,                        # the served log: a DataFrame (pa
                    events:pd.DataFrame|None=None,  # the raw events, when `offline` is a function
                    columns:list[str]|None=None,  # features to compare (default: every logged feature)
                    rtol:float=1e-9,            # relative tolerance for numeric features, as in `compare_frames`
-                   atol:float=0.0,             # absolute tolerance for numeric features
+                   atol:float=0.0,             # absolute tolerance for numeric features (strict by default; `compare_frames` scales its default to the feature)
                    by:str="day",               # the timeline's period: "day" or "hour"
                    max_age=None,               # a served value equal to a training version older than this (a Timedelta or '1D') is an error
                    lookback:int=30,            # how many earlier training rows of a key to search for a stale served value
@@ -913,7 +913,8 @@ def add_skew_parser(subparsers,              # what `argparse.ArgumentParser.add
     s.add_argument("--max-age", dest="max_age", help="served values older than this (e.g. 1D, 6h) are an error")
     s.add_argument("--columns", help="features to compare, comma-separated (default: every logged feature)")
     s.add_argument("--rtol", type=float, default=1e-9); s.add_argument("--atol", type=float, default=0.0)
-    s.add_argument("--html", metavar="PATH", help="also write the report as one HTML page")
+    if not any(a.dest == "html" for a in s._actions):   # the `mlparity` command gives --html to every subcommand
+        s.add_argument("--html", metavar="PATH", help="also write the report as one HTML page")
     if not any(a.dest == "json" for a in s._actions):
         s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.set_defaults(run=run_skew, steps=3)

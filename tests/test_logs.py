@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("pyarrow")
-from mlparity.logs import FeatureLog, read_log, log_files, key_hash
+from mlparity.logs import FeatureLog, read_log, log_files, sampling_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = pd.Timestamp("2024-08-01 09:00")
@@ -113,12 +113,12 @@ def test_schema_change_refused(tmp_path):
 
 
 def test_key_hash_is_stable_and_type_blind():
-    assert key_hash(5) == key_hash(5.0) == key_hash(np.int64(5)) == key_hash(np.float32(5))
-    assert key_hash(5) != key_hash("5") and key_hash((1, "a")) != key_hash((1, "b"))
-    assert key_hash("user-42") == pytest.approx(key_hash("user-42"))
-    assert round(key_hash(42), 12) == round(key_hash(42.0), 12)
+    assert sampling_hash(5) == sampling_hash(5.0) == sampling_hash(np.int64(5)) == sampling_hash(np.float32(5))
+    assert sampling_hash(5) != sampling_hash("5") and sampling_hash((1, "a")) != sampling_hash((1, "b"))
+    assert sampling_hash("user-42") == pytest.approx(sampling_hash("user-42"))
+    assert round(sampling_hash(42), 12) == round(sampling_hash(42.0), 12)
     # pinned: a change here would make replicas of different versions sample different users
-    assert key_hash(12345) == 0.24749291649919547
+    assert sampling_hash(12345) == 0.24749291649919547
 
 
 SAMPLER = """

@@ -53,7 +53,7 @@ def test_as_of_matches_brute_force_and_compare_frames(seed):
     truth = serve_from(log, off)
     clean = served.drop_duplicates(["user_id", "request_time"]).reset_index(drop=True)
     truth = truth.drop_duplicates(["user_id", "request_time"]).reset_index(drop=True)
-    ref = compare_frames(truth.reset_index(), clean.reset_index(), "index", columns=["x", "n", "s"], rtol=1e-9)
+    ref = compare_frames(truth.reset_index(), clean.reset_index(), "index", columns=["x", "n", "s"], rtol=1e-9, atol=0.0)
     want = dict(zip(ref.summary["feature"], ref.summary["mismatches"]))
     got = dict(zip(rep.summary["feature"], rep.summary["mismatches"]))
     assert got == want
