@@ -68,7 +68,7 @@ def _log_type(at)->str:
 
 # %% ../nbs/32_serving_logs.ipynb #4677b02d
 def _canon(v)->str:
-    "A text for key value `v` that is the same in every process and for equal values of different types (5, 5.0, np.int64(5))."
+    "A text for key value `v` that is the same in every process and for equal values of different types (5, 5.0, a numpy 5)."
     if isinstance(v, (bool, np.bool_)): return "b:1" if v else "b:0"
     if isinstance(v, (int, np.integer)): return f"n:{int(v)}"
     if isinstance(v, (float, np.floating)):

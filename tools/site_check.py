@@ -38,6 +38,12 @@ DOCS = ROOT / "_docs"
 MIN_COLUMN = 768          # px of text column in a 1280 px window
 MIN_FIGURE_SCALE = 0.65   # rendered width / natural width of a figure
 MAX_LESSON = 10_000       # px of a chapter before its "How it works" heading, at 1280 px
+# Chapters whose lesson is still longer than MAX_LESSON, with the height measured when this was written (1280 px, this
+# project's fonts). A ratchet, not a pass: each may not grow past its figure (+2 %), and every other page must meet
+# MAX_LESSON. Shorten a lesson, then lower or delete its line here.
+LONG_LESSONS = {"audit.html": 13_179, "boundaries.html": 10_076, "configs.html": 11_683, "feedback_loops.html": 11_840,
+                "parity.html": 14_734, "production_patterns.html": 10_718, "registry.html": 12_431,
+                "seed_map.html": 16_184, "windows.html": 10_019}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--mute-audio",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
          "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=5000"]
@@ -112,13 +118,18 @@ function measure(){
   if (how) {
     const top = (document.querySelector('#title-block-header, header') || main).getBoundingClientRect().top;
     out.lesson = Math.round(how.getBoundingClientRect().top - top);
-    if (window.innerWidth >= 1280 && out.lesson > %(lesson)s) add('long_lesson', out.lesson + ' px before How it works');
     const privname = /(?:^|[^\w])(_[a-z][a-z0-9]*(?:_[a-z0-9]+)*)\b(?!_)/g;
     const all = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    let before = '';   // the text just before this node: `events_6h` split across two elements is one name
     for (let n; (n = all.nextNode());) {
       if (!(n.compareDocumentPosition(how) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
-      if (n.parentElement.closest('script, style, svg')) continue;
-      for (const m of n.textContent.matchAll(privname)) add('private_in_lesson', m[1] + ' in: ' + n.textContent.slice(0, 100));
+      if (n.parentElement.closest('script, style, svg, span.st, span.ss')) continue;   // not in string literals
+      const t = n.textContent;
+      for (const m of t.matchAll(privname)) {
+        if (m.index === 0 && m[0].startsWith('_') && /\w$/.test(before)) continue;
+        add('private_in_lesson', m[1] + ' in: ' + t.slice(0, 100));
+      }
+      if (t.length) before = t;
     }
   }
   const el = document.createElement('script'); el.type = 'application/json'; el.id = '%(mark)s';
@@ -156,7 +167,12 @@ def measure(page:Path, width:int=1280, height:int=1600, shot:Path|None=None)->di
     finally: probe.unlink(missing_ok=True)
     m = re.search(rf'<script type="application/json" id="{MARK}">(.*?)</script>', r.stdout, re.S)
     if not m: raise RuntimeError(f"{page.name}: the measuring script gave nothing (chromium exit {r.returncode}): {r.stderr[-1500:]}")
-    return json.loads(m.group(1))
+    out = json.loads(m.group(1))
+    limit = max(MAX_LESSON, round(LONG_LESSONS.get(page.name, 0) * 1.02))
+    if width >= 1280 and out.get("lesson", 0) > limit:
+        out["long_lesson"] = 1
+        out["examples"]["long_lesson"] = [f"{out['lesson']} px before How it works (at most {limit})"]
+    return out
 
 
 def defects(m:dict)->dict[str, int]:
