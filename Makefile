@@ -53,7 +53,7 @@ test: $(STAMP)
 	@echo "== 3. the site renders and its links resolve"
 	@$(BIN)/python tools/render_docs.py
 	@echo "== 4. pytest: tests/, nbval over nbs/ (every cell runs; checked outputs compared), every notebook with other parameters"
-	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider tests nbs --nbval-lax --nbval-current-env
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider tests nbs --nbval-lax --nbval-current-env --durations=20
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -8,7 +8,7 @@ from helpers import ROOT
 PKG = ROOT / "mlparity"
 ALLOWED = {                      # module -> the mlparity modules it may import at module level
     "_asof": {"core", "_frames"},
-    "pointintime": {"core", "_frames", "_asof"},
+    "pointintime": {"core", "_frames", "_asof", "pictures"},   # pictures (floor 2): the leakage picture; matplotlib only when drawing
     "boundaries": {"core", "_frames"},
     "windows": {"core", "_frames", "configs"},   # configs.parse_duration: one reading of durations for both chapters
     "simulate": set(),
