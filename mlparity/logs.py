@@ -934,7 +934,4 @@ def run_skew(a,                  # the parsed arguments of `add_skew_parser`'s s
     except ValueError: raise ValueError(f"--max-age {a.max_age!r}: expected a duration such as 1D or 6h") from None
     rep = compare_logged(log, off, key=keys, time=a.time, valid_time=a.valid_time, by=a.by, max_age=max_age,
                          columns=[c.strip() for c in a.columns.split(",")] if a.columns else None, rtol=a.rtol, atol=a.atol)
-    if a.html:
-        try: rep.save_html(a.html)
-        except OSError as e: raise ValueError(str(e)) from None
-    return rep
+    return rep   # `mlparity` prints it and writes --html, as for every subcommand

@@ -1,28 +1,19 @@
-"""`mlparity skew`: the subcommand built by `mlparity.logs.add_skew_parser` and run by `run_skew`, with the exit
+"""`mlparity skew`: the subcommand built by `mlparity.logs.add_skew_parser`, run through `mlparity.cli.main`, with the exit
 statuses of the other subcommands (0 pass, 1 problem, 2 unusable input)."""
-import argparse, json
+import json
 import numpy as np
 import pandas as pd
 import pytest
 
-from mlparity.logs import add_skew_parser, run_skew, FeatureLog
+from mlparity.cli import main
+from mlparity.logs import FeatureLog
 
 T0 = pd.Timestamp("2024-08-01")
 
 
-def skew(argv, capsys=None)->int:
-    "What `mlparity skew ...` does once hooked into the CLI: parse, run, print, map errors to status 2."
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true"); common.add_argument("--progress", action="store_true", default=None)
-    p = argparse.ArgumentParser(prog="mlparity")
-    add_skew_parser(p.add_subparsers(dest="command", required=True), parents=[common])
-    try: a = p.parse_args(["skew", *map(str, argv)])
-    except SystemExit as e: return int(e.code or 0)
-    try: rep = a.run(a, None)
-    except (KeyError, ValueError, TypeError) as e:
-        print(f"mlparity skew: error: {e}"); return 2
-    print(rep.to_json() if a.json else str(rep))
-    return rep.exit_code
+def skew(argv)->int:
+    "`mlparity skew ...` through the command line itself: parse, run, print, write --html, map errors to status 2."
+    return main(["skew", *map(str, argv)])
 
 
 @pytest.fixture
@@ -66,7 +57,7 @@ def test_json_and_html(files, capsys):
 ])
 def test_unusable_input_is_status_2(files, capsys, argv, message):
     assert skew([a.format(d=files) for a in argv]) == 2
-    assert message in capsys.readouterr().out
+    assert message in capsys.readouterr().err
 
 
 def test_usage_error_is_status_2(files):
