@@ -1,11 +1,11 @@
 """Reports as HTML pages: a parity, a drift and a validation report opened in headless Chromium (marker `browser`),
 and plain checks of size and downsampling.
 
-In the browser (the measuring script is injected and read back through `--dump-dom`, as tools/site_check.py does):
+In the browser (tools/site_check.py's headless Chromium loads each page and evaluates the measuring script in it):
 no request leaves the file, every image loads, the failing items come first, nothing overflows at 1280 px and the page
 does not scroll sideways at 400 px.
 """
-import html, json, os, re
+import json, os, re
 import numpy as np, pandas as pd
 import pytest
 from helpers import ROOT  # noqa: F401  (puts tools/ on the path)
@@ -15,11 +15,8 @@ import mlparity
 
 REQUIRED = os.environ.get("MLPARITY_REQUIRE_BROWSER") == "1"
 no_browser = pytest.mark.skipif(not REQUIRED and site_check.chromium_path() is None, reason="no headless Chromium")
-MARK = "mlparity-html-measure"
-
 MEASURE_JS = r"""
 (function(){
-function measure(){
   const out = {window: window.innerWidth, scroll: document.documentElement.scrollWidth};
   out.resources = performance.getEntriesByType('resource').map(e => e.name.slice(0, 60));
   out.images = [...document.images].map(i => ({ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth,
@@ -31,14 +28,9 @@ function measure(){
   out.first_failing_section = (() => { const s = document.querySelector('section'); return s ? s.className : null; })();
   out.wide = [...document.body.querySelectorAll('*')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
                  && !el.closest('.scroll')).map(el => el.tagName + ' ' + (el.textContent || '').slice(0, 40)).slice(0, 5);
-  const top = window.parent !== window ? window.parent.document : document;   // a frame reports to the page around it
-  const el = top.createElement('script'); el.type = 'application/json'; el.id = '%s';
-  el.textContent = JSON.stringify(out).replace(/</g, '\\u003c');
-  top.body.appendChild(el);
-}
-if (document.readyState === 'complete') setTimeout(measure, 0); else window.addEventListener('load', () => setTimeout(measure, 0));
-})();
-""" % MARK
+  return JSON.stringify(out);
+})()
+"""
 
 
 def reports(seed:int=0)->dict:
@@ -69,19 +61,9 @@ def pages(tmp_path_factory):
 
 
 def measure(page, width:int)->dict:
-    """Load `page` at `width` px in headless Chromium and return what the injected script measured. Headless windows
-    are at least 500 px wide, so a narrower page is loaded in a frame `width` px wide (a phone's view)."""
-    probe = page.with_name(f".probe-{width}-{page.name}")
-    text = page.read_text(encoding="utf-8").replace("</body>", f"<script>{MEASURE_JS}</script></body>", 1)
-    if width < 500:
-        text = (f'<!DOCTYPE html><html><body style="margin:0"><iframe style="width:{width}px;height:1000px;border:0" '
-                f'srcdoc="{html.escape(text, quote=True)}"></iframe></body></html>')
-    probe.write_text(text, encoding="utf-8")
-    try: r = site_check.chromium(f"--window-size={max(width, 500)},1000", "--dump-dom", probe.as_uri())
-    finally: probe.unlink(missing_ok=True)
-    m = re.search(rf'<script type="application/json" id="{MARK}">(.*?)</script>', r.stdout, re.S)
-    assert m, f"{page.name}: the measuring script gave nothing (chromium exit {r.returncode}): {r.stderr[-1500:]}"
-    return json.loads(m.group(1))
+    """Load `page` in headless Chromium with a window `width` px wide (the DevTools protocol sets any width, a phone's
+    400 px too) and return what the measuring script found."""
+    return json.loads(site_check.load(page, MEASURE_JS, width=width, height=1000))
 
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:|//)|url\(\s*["']?\s*(?:https?:|//)""", re.I)

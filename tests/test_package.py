@@ -13,7 +13,7 @@ def test_wheel_installs_and_imports_without_dev_tools(tmp_path):
     wheel = next((tmp_path / "dist").glob("mlparity-*.whl"))
     venv.create(tmp_path / "env", with_pip=True)
     py = str(tmp_path / "env" / "bin" / "python")
-    run(py, "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel))
+    run(py, "-m", "pip", "install", "-q", "--no-compile", "-c", str(ROOT / "constraints.txt"), str(wheel))
     code = ("import importlib, pkgutil, sys, mlparity\n"
             "mods = [m.name for m in pkgutil.walk_packages(mlparity.__path__, 'mlparity.') if m.name != 'mlparity._modidx']\n"
             "for m in mods: importlib.import_module(m)\n"

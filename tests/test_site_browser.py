@@ -34,11 +34,11 @@ def test_every_page_reads_well():
 def test_index_and_chapters_have_navigation_and_figures():
     "The landing page names the two commands; a chapter has the sidebar and its figures load (PNG in the page)."
     import re
-    dom = site_check.chromium("--dump-dom", (DOCS / "index.html").as_uri()).stdout
+    dom = site_check.dom(DOCS / "index.html")
     assert "mlparity" in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert "make docs" in dom and "make test" in dom and 'href="core.html"' in dom
     chapter = DOCS / "parity.html"
-    dom = site_check.chromium("--dump-dom", chapter.as_uri()).stdout
+    dom = site_check.dom(chapter)
     sidebar = dom[dom.find('id="quarto-sidebar"'):]
     assert len(re.findall(r'class="[^"]*sidebar-link[^"]*"', sidebar)) >= 10, "the sidebar does not list the chapters"
     assert 'src="data:image/png;base64,' in dom, f"{chapter.name}: no figure in the DOM"

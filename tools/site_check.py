@@ -4,9 +4,9 @@
     python tools/site_check.py parity.html     # some pages
     python tools/site_check.py --shots DIR     # also save a screenshot of each page (1280 x 1600) into DIR
 
-Each page is copied beside itself with a measuring script injected before `</body>`; Chromium loads the copy,
-the script writes its measurements into the DOM as JSON, and `--dump-dom` hands them back. One browser launch per
-page and width, no network, no driver: only the `chromium` binary.
+One headless Chromium is started per process and driven over the DevTools protocol on a pipe (`Browser`: no
+network port, no driver, only the `chromium` binary). Each page is loaded once: the measuring script runs at
+1280 px, the window is resized to 800 px and it runs again, and the screenshot is taken at the first width.
 
 What counts as a defect (each is a count per page; the text column's width is a number):
 - `unpadded_cells`     table cells with less than 4 px of horizontal padding (numbers run together)
@@ -29,8 +29,7 @@ What counts as a defect (each is a count per page; the text column's width is a 
                        or in code: the lesson uses the public API only
 """
 from __future__ import annotations
-import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
-from concurrent.futures import ThreadPoolExecutor
+import argparse, atexit, base64, html, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,12 +49,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 DEFECTS = ["unpadded_cells", "clipped_code", "overflowing_tables", "page_scrolls", "markdown_links", "raw_latex",
            "mermaid_source", "numpy_reprs", "private_signatures", "nonetype", "broken_images", "small_figures",
            "narrow_column", "long_lesson", "private_in_lesson"]
-MARK = "mlparity-measure"
 
-# Runs in the page once it has loaded; writes {defect: count, "examples": {defect: [...]}, "width": px} into the DOM.
+# A function evaluated in the loaded page; returns {defect: count, "examples": {defect: [...]}, "width": px} as JSON.
 MEASURE_JS = r"""
 (function(){
-function measure(){
   const main = document.querySelector('main.content') || document.querySelector('main') || document.body;
   const ms = getComputedStyle(main), mr = main.getBoundingClientRect();
   const colL = mr.left + parseFloat(ms.paddingLeft), colR = mr.right - parseFloat(ms.paddingRight);
@@ -132,13 +129,9 @@ function measure(){
       if (t.length) before = t;
     }
   }
-  const el = document.createElement('script'); el.type = 'application/json'; el.id = '%(mark)s';
-  el.textContent = JSON.stringify(out).replace(/</g, '\\u003c');
-  document.body.appendChild(el);
-}
-if (document.readyState === 'complete') setTimeout(measure, 0); else window.addEventListener('load', () => setTimeout(measure, 0));
-})();
-""" % {"scale": MIN_FIGURE_SCALE, "column": MIN_COLUMN, "mark": MARK, "lesson": MAX_LESSON}
+  return JSON.stringify(out);
+})
+""" % {"scale": MIN_FIGURE_SCALE, "column": MIN_COLUMN, "lesson": MAX_LESSON}
 
 
 def chromium_path()->str|None:
@@ -152,27 +145,136 @@ def chromium(*args, timeout=120)->subprocess.CompletedProcess:
         return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout)
 
 
+class Browser:
+    """One headless Chromium, driven over the DevTools protocol on a pipe (Chromium reads commands on fd 3 and writes
+    replies on fd 4, each a JSON text ended by a NUL byte). Loading a page in a running browser costs a fraction of a
+    launch, so the whole site is measured by one process."""
+    def __init__(self, timeout:float=120):
+        exe = chromium_path()
+        if exe is None: raise RuntimeError("no headless Chromium on PATH (Debian: `apt-get install chromium`)")
+        self.timeout, self.profile = timeout, tempfile.mkdtemp(prefix="mlparity-chromium-")
+        to_r, to_w = os.pipe(); from_r, from_w = os.pipe()
+        def fds(): os.dup2(to_r, 3); os.dup2(from_w, 4)
+        flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")]
+        self.proc = subprocess.Popen([exe, *flags, "--remote-debugging-pipe", f"--user-data-dir={self.profile}", "about:blank"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     pass_fds=(3, 4), preexec_fn=fds)
+        os.close(to_r); os.close(from_w)
+        self.w, self.r = os.fdopen(to_w, "wb", buffering=0), os.fdopen(from_r, "rb", buffering=0)
+        self.buf, self.n, self.events = b"", 0, []
+
+    def _read(self)->dict:
+        while b"\0" not in self.buf:
+            chunk = self.r.read(1 << 16)
+            if not chunk: raise RuntimeError(f"Chromium closed its DevTools pipe (exit {self.proc.poll()})")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def send(self, method:str, session:str|None=None, **params)->dict:
+        "Send one DevTools command and return its result (events that arrive meanwhile are kept for `wait`)."
+        self.n += 1
+        msg = {"id": self.n, "method": method, "params": params} | ({"sessionId": session} if session else {})
+        self.w.write(json.dumps(msg).encode() + b"\0")
+        while True:
+            m = self._read()
+            if m.get("id") == self.n:
+                if "error" in m: raise RuntimeError(f"Chromium: {method}: {m['error'].get('message')}")
+                return m.get("result", {})
+            self.events.append(m)
+
+    def wait(self, event:str, session:str):
+        "Wait for `event` in this tab's session."
+        t0 = time.monotonic()
+        while True:
+            for i, m in enumerate(self.events):
+                if m.get("method") == event and m.get("sessionId") == session: return self.events.pop(i)
+            if time.monotonic() - t0 > self.timeout: raise TimeoutError(f"Chromium: no {event} in {self.timeout} s")
+            self.events.append(self._read())
+
+    def visit(self, url:str, steps):
+        """Open `url` in a new tab and call `steps(tab)` once it has loaded, where `tab(method, **params)` sends a command
+        to that tab. Returns what `steps` returns; the tab is closed after."""
+        tid = self.send("Target.createTarget", url="about:blank")["targetId"]
+        s = self.send("Target.attachToTarget", targetId=tid, flatten=True)["sessionId"]
+        tab = lambda method, **params: self.send(method, s, **params)
+        try:
+            tab("Page.enable")
+            tab("Page.navigate", url=url)
+            self.wait("Page.loadEventFired", s)
+            return steps(tab)
+        finally:
+            self.send("Target.closeTarget", targetId=tid)
+            self.events = [m for m in self.events if m.get("sessionId") != s]
+
+    def close(self):
+        try: self.send("Browser.close")
+        except Exception: pass
+        try: self.proc.wait(10)
+        except subprocess.TimeoutExpired: self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+_BROWSER = None
+def browser()->Browser:
+    "This process's browser, started on first use and closed when the process exits."
+    global _BROWSER
+    if _BROWSER is None or _BROWSER.proc.poll() is not None:
+        _BROWSER = Browser(); atexit.register(_BROWSER.close)
+    return _BROWSER
+
+
+def evaluate(tab, script:str):
+    "The value of `script` (an expression; a promise is awaited) in the tab."
+    r = tab("Runtime.evaluate", expression=script, awaitPromise=True, returnByValue=True)
+    if "exceptionDetails" in r: raise RuntimeError(f"script failed: {r['exceptionDetails'].get('exception', r['exceptionDetails'])}")
+    return r["result"].get("value")
+
+
+SETTLE = "new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))"
+
+
+def measure_widths(page:Path, widths=(1280, 800), height:int=1600, shot:Path|None=None)->dict:
+    """Load `page` once and measure it at each width (the window is resized between measurements): {width: measurement},
+    each a count per defect, `width` and `examples`. With `shot`, a screenshot at the first width is saved there."""
+    page = Path(page)
+    def steps(tab):
+        out = {}
+        for i, w in enumerate(widths):
+            tab("Emulation.setDeviceMetricsOverride", width=w, height=height, deviceScaleFactor=1, mobile=False)
+            evaluate(tab, SETTLE)
+            m = json.loads(evaluate(tab, f"({MEASURE_JS})()"))
+            limit = max(MAX_LESSON, round(LONG_LESSONS.get(page.name, 0) * 1.02))
+            if w >= 1280 and m.get("lesson", 0) > limit:
+                m["long_lesson"] = 1
+                m["examples"]["long_lesson"] = [f"{m['lesson']} px before How it works (at most {limit})"]
+            if i == 0 and shot is not None:
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                shot.write_bytes(base64.b64decode(tab("Page.captureScreenshot", format="png")["data"]))
+            out[w] = m
+        return out
+    return browser().visit(page.resolve().as_uri(), steps)
+
+
+def load(page_or_url, script:str, width:int=1280, height:int=1600):
+    "Load a page (a path or a URL) at this window size and return the value of `script` evaluated in it once loaded."
+    url = page_or_url if isinstance(page_or_url, str) else Path(page_or_url).resolve().as_uri()
+    def steps(tab):
+        tab("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        evaluate(tab, SETTLE)
+        return evaluate(tab, script)
+    return browser().visit(url, steps)
+
+
+def dom(page_or_url, width:int=1280)->str:
+    "The page's DOM as HTML once loaded (what `chromium --dump-dom` prints)."
+    return load(page_or_url, "document.documentElement.outerHTML", width)
+
+
 def measure(page:Path, width:int=1280, height:int=1600, shot:Path|None=None)->dict:
     """Load `page` in Chromium at `width` px and return its measurements: a count per defect, `width` and `examples`.
-    With `shot`, the same launch saves a screenshot of the window there."""
-    page = Path(page)
-    probe = page.with_name(f".measure-{width}-{page.name}")
-    text = page.read_text(errors="replace")
-    inject = f"<script>{MEASURE_JS}</script>"
-    probe.write_text(text.replace("</body>", inject + "</body>", 1) if "</body>" in text else text + inject)
-    extra = []
-    if shot is not None:
-        shot.parent.mkdir(parents=True, exist_ok=True); extra = [f"--screenshot={shot}"]
-    try: r = chromium(f"--window-size={width},{height}", *extra, "--dump-dom", probe.as_uri())
-    finally: probe.unlink(missing_ok=True)
-    m = re.search(rf'<script type="application/json" id="{MARK}">(.*?)</script>', r.stdout, re.S)
-    if not m: raise RuntimeError(f"{page.name}: the measuring script gave nothing (chromium exit {r.returncode}): {r.stderr[-1500:]}")
-    out = json.loads(m.group(1))
-    limit = max(MAX_LESSON, round(LONG_LESSONS.get(page.name, 0) * 1.02))
-    if width >= 1280 and out.get("lesson", 0) > limit:
-        out["long_lesson"] = 1
-        out["examples"]["long_lesson"] = [f"{out['lesson']} px before How it works (at most {limit})"]
-    return out
+    With `shot`, a screenshot of the window is saved there."""
+    return measure_widths(page, (width,), height, shot)[width]
 
 
 def defects(m:dict)->dict[str, int]:
@@ -185,11 +287,14 @@ def pages(docs:Path=DOCS, names=())->list[Path]:
     return sorted(p for p in docs.glob("*.html") if not p.name.startswith("."))
 
 
-def check(pages_:list[Path], widths=(1280, 800), shots:Path|None=None, workers:int=2)->dict:
-    "Measure every page at every width (and screenshot it at 1280 px into `shots`): {(page name, width): measurement}."
-    jobs = [(p, w, shots / (p.stem + ".png") if shots is not None and w == widths[0] else None) for p in pages_ for w in widths]
-    with ThreadPoolExecutor(workers) as ex:
-        return dict(zip([(p.name, w) for p, w, _ in jobs], ex.map(lambda j: measure(j[0], j[1], shot=j[2]), jobs)))
+def check(pages_:list[Path], widths=(1280, 800), shots:Path|None=None, progress=None)->dict:
+    "Measure every page at every width (and screenshot it at the first width into `shots`): {(page name, width): measurement}."
+    out = {}
+    for p in pages_:
+        for w, m in measure_widths(p, widths, shot=shots / (p.stem + ".png") if shots is not None else None).items():
+            out[(p.name, w)] = m
+        if progress: progress(p.name)
+    return out
 
 
 def table(results:dict)->str:
