@@ -18,7 +18,8 @@ $(STAMP): constraints.txt settings.ini setup.py pyproject.toml
 	@echo "== setting up $(VENV) (pinned by constraints.txt)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
-	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@# --no-compile: Python byte-compiles a module the first time it is imported, so only what runs is compiled
+	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile -c constraints.txt -e ".[dev]"
 	@# the kernel's display name is its name, as nbdev_clean writes it into every notebook: JupyterLab then opens them unmodified
 	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name python3 >/dev/null
 	@touch $(STAMP)

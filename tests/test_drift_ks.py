@@ -50,7 +50,7 @@ def test_statistic_is_scipys_bit_for_bit_and_p_within_tolerance(seed):
 
 def test_the_slow_region_is_fast():
     "N = 5e5 rows, N d^2 = 5: scipy's kstwo.sf takes seconds here; the rule takes microseconds."
-    t = time.perf_counter()
+    t = time.process_time()
     for _ in range(100): _ks_pvalue(math.sqrt(5 / 500_000), 1_000_000, 1_000_000)
-    assert time.perf_counter() - t < 0.1
+    assert time.process_time() - t < 0.1
     assert KS_FAST_N == 1000

@@ -48,9 +48,9 @@ YAML_FILES = [   # (file name, bytes, error type, words in the message)
 def test_hostile_yaml_file_gives_a_named_error_fast(tmp_path, name, data, exc, words):
     p = tmp_path / name
     p.write_bytes(data)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(exc) as e: load_config(p)
-    assert time.perf_counter() - t0 < 10, "took too long"
+    assert time.process_time() - t0 < 10, "took too long"
     assert words in str(e.value), str(e.value)
     assert name in str(e.value), f"the message does not name the file: {e.value}"
     assert not type(e.value).__module__.startswith("yaml")
@@ -105,10 +105,10 @@ def self_referencing():
 ], ids=["dict_5000_deep", "dict_alias_bomb", "dict_self_reference"])
 def test_hostile_dicts_are_bounded(make, words):
     cfg = make()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for f in (flatten_config, load_config, lambda c: compare_configs(c, {"a": 1}), check_pipeline_config):
         with pytest.raises(ValueError, match=words): f(cfg)
-    assert time.perf_counter() - t0 < 10
+    assert time.process_time() - t0 < 10
 
 
 def test_limits_can_be_raised_for_a_large_honest_config():
@@ -160,7 +160,7 @@ def corrupted(draw):
 def test_fuzz_load_config_gives_a_config_or_a_named_error(tmp_path, data):
     p = tmp_path / "fuzzed.yaml"
     p.write_bytes(data)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         flat, why, name = load_config(p)
     except (ValueError, TypeError, FileNotFoundError, OSError) as e:
@@ -170,7 +170,7 @@ def test_fuzz_load_config_gives_a_config_or_a_named_error(tmp_path, data):
         assert isinstance(flat, dict) and set(why) >= set(flat) and name == "fuzzed.yaml"
         assert all(isinstance(k, str) for k in flat)
         compare_configs(p, p)           # a config that loads can be compared with itself
-    assert time.perf_counter() - t0 < 10, "load_config took too long"
+    assert time.process_time() - t0 < 10, "load_config took too long"
 
 
 # ---------------------------------------------------------------- audit
@@ -200,9 +200,9 @@ def test_unreadable_python_file_is_a_finding_and_the_audit_goes_on(tmp_path):
 def test_oversized_python_file_is_skipped_quickly_and_said(tmp_path):
     root = make_legacy_repo(tmp_path / "legacy")
     with open(root / "generated.py", "wb") as f: f.truncate(200_000_000)   # 200 MB, sparse on disk
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     r = audit_report(root, installed={})
-    assert time.perf_counter() - t0 < 30
+    assert time.process_time() - t0 < 30
     skipped = [f for f in r.findings if f.check == "debt.audit.skipped"]
     assert [f.subject for f in skipped] == ["generated.py"]
     assert "200.0 MB" in skipped[0].message and "max_file_bytes" in skipped[0].message and skipped[0].severity == "error"

@@ -146,9 +146,9 @@ def test_unreadable_files(tmp_path):
     bomb = tmp_path / "bomb.npz"                                    # 200 MB of zeros in a few hundred kB: refused unread
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as f:
         f.writestr("meta.npy", b"\0" * 200_000_000)
-    t = time.perf_counter()
+    t = time.process_time()
     with pytest.raises(ValueError, match=f"{PREFIX}.*expands from"): Profile.load(bomb)
-    assert time.perf_counter() - t < 2
+    assert time.process_time() - t < 2
     npy = tmp_path / "one.npy"; np.save(npy, np.arange(3.0))       # a single array, not an archive
     with pytest.raises(ValueError, match=f"{PREFIX}.*not an .npz archive"): Profile.load(npy)
     obj = tmp_path / "pickled.npz"                                   # an object array needs pickle: refused, never run
@@ -175,7 +175,7 @@ VALID = _valid_bytes()
 def _check(tmp_path, content:bytes):
     path = tmp_path / "fuzzed.npz"
     path.write_bytes(content)
-    t = time.perf_counter()
+    t = time.process_time()
     try: p = Profile.load(path)
     except ValueError as e:
         assert str(e).startswith(f"{PREFIX}{path}: "), str(e)
@@ -187,7 +187,7 @@ def _check(tmp_path, content:bytes):
                 assert np.isfinite(s.values).all() and (np.diff(s.values) >= 0).all()
                 assert int(s.weights.sum()) == s.count
             else: assert sum(s.counts.values()) == s.count
-    assert time.perf_counter() - t < 5, "loading a corrupted file took too long"
+    assert time.process_time() - t < 5, "loading a corrupted file took too long"
 
 
 FUZZ = dict(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -23,12 +23,12 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 def load_and_use(load, text, frame):
     "Load `text`; a `SchemaError` naming the source is fine, and a schema that loads must validate `frame`."
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         s = load(text, source="fuzzed.schema")
     except SchemaError as e:
         assert str(e).startswith("fuzzed.schema: "), str(e)
-        assert time.perf_counter() - t0 < SECONDS
+        assert time.process_time() - t0 < SECONDS
         return None
     assert isinstance(s, Schema)
     assert (s.to_dict() == Schema.from_dict(s.to_dict()).to_dict())          # what loads, round-trips
@@ -38,7 +38,7 @@ def load_and_use(load, text, frame):
         json.loads(rep.to_json())
     except ValueError as e:                                                # the one refusal validate makes of a schema
         assert "is this schema for a different table?" in str(e), repr(e)
-    assert time.perf_counter() - t0 < SECONDS
+    assert time.process_time() - t0 < SECONDS
     return s
 
 
