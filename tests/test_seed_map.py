@@ -1,6 +1,6 @@
 """The seed map (nbs/50_seed_map.ipynb) stays true: every chapter it names exists, every check it names imports,
 and every item of every seed is placed."""
-import importlib, re
+import csv, importlib, re
 from dataclasses import dataclass
 import pytest
 from helpers import NBS, load_nb
@@ -9,14 +9,14 @@ NB = NBS / "50_seed_map.ipynb"
 
 
 def seed_map():
-    "The `SEED_MAP` rows, built by running the notebook's dataclass cell and its table cell."
+    "The `SEED_MAP` rows, built by running the notebook's dataclass cell and its reader on `nbs/seed_map.csv`."
     cells = ["".join(c["source"]) for c in load_nb(NB)["cells"] if c["cell_type"] == "code"]
-    ns = {"dataclass": dataclass}
-    for marker in ("class SeedItem", "SEED_MAP = ["):
+    ns = {"dataclass": dataclass, "csv": csv}
+    for marker in ("class SeedItem", "def read_seed_map"):
         src = [s for s in cells if marker in s]
         assert len(src) == 1, f"expected one cell of {NB.name} with {marker!r}, found {len(src)}"
-        exec(src[0], ns)
-    return ns["SEED_MAP"]
+        exec(src[0].split("SEED_MAP = ")[0], ns)
+    return ns["read_seed_map"](NBS / "seed_map.csv")
 
 
 ROWS = seed_map()
