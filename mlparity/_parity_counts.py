@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -119,7 +119,8 @@ def _key_arrays(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], sides=("offli
         off_cols.append(va); on_cols.append(vb)
     missing = (int(miss[0].sum()), int(miss[1].sum()))
     if len(keys) == 1:
-        return (pd.Index(off_cols[0], name=keys[0], dtype=off_cols[0].dtype), pd.Index(on_cols[0], name=keys[0], dtype=on_cols[0].dtype),
+        return (pd.Index(off_cols[0], name=keys[0], dtype=off_cols[0].dtype, copy=False),
+                pd.Index(on_cols[0], name=keys[0], dtype=on_cols[0].dtype, copy=False),
                 notes, missing)
     return pd.MultiIndex.from_arrays(off_cols, names=keys), pd.MultiIndex.from_arrays(on_cols, names=keys), notes, missing
 
@@ -164,6 +165,48 @@ def _dups(idx:pd.Index, n:int=5)->tuple[KeyCount, np.ndarray]:
     rows = idx.duplicated(keep=False)
     dup = idx[rows].unique()
     return KeyCount(len(dup), dup[_smallest(dup, n)], int(rows.sum())), rows
+
+# %% ../nbs/04a_parity_counts.ipynb #033ba2a4
+def _order(v:np.ndarray):
+    "Positions that sort `v` (None when `v` is strictly increasing already), or False when a value repeats."
+    if len(v) < 2 or (v[1:] > v[:-1]).all(): return None
+    o = np.argsort(v, kind="stable")
+    s = v[o]
+    return False if (s[1:] == s[:-1]).any() else o
+
+def _table(offsets:np.ndarray, span:int):
+    "A table of `span` entries holding the row of each key offset (-1: no row), or None when an offset repeats."
+    n = len(offsets)
+    it = np.int32 if n < 2**31 - 1 else np.int64
+    rows = np.arange(n, dtype=it)
+    t = np.full(span, -1, it)
+    t[offsets] = rows
+    return t if np.count_nonzero(t >= 0) == n else None           # fewer filled entries than rows: an offset repeats
+
+def _match_unique(va:np.ndarray, vb:np.ndarray):
+    """For one integer key column on each side (`va` offline, `vb` online, one dtype): the online row of each offline row
+    (-1: none) and whether each online row has an offline one; None when a key repeats on either side."""
+    na, nb = len(va), len(vb)
+    if na == 0 or nb == 0: return np.full(na, -1, np.intp), np.zeros(nb, bool)
+    lo, hi = min(int(va.min()), int(vb.min())), max(int(va.max()), int(vb.max()))
+    if hi - lo < 2 * (na + nb) + 1024:                           # dense keys: a direct table, no sort
+        oa, ob = (va - va.dtype.type(lo)).astype(np.intp, copy=False), (vb - vb.dtype.type(lo)).astype(np.intp, copy=False)
+        ta = _table(oa, hi - lo + 1)
+        if ta is None: return None
+        tb = _table(ob, hi - lo + 1)
+        if tb is None: return None
+        return tb[oa].astype(np.intp), ta[ob] >= 0                  # intp: what `take` indexes with
+    oa, ob = _order(va), _order(vb)                               # sparse keys (hashed ids): sort, then search
+    if oa is False or ob is False: return None
+    sa, sb = (va if oa is None else va[oa]), (vb if ob is None else vb[ob])
+    pos = np.minimum(np.searchsorted(sb, sa), nb - 1)
+    found = sb[pos] == sa
+    rows_b = pos if ob is None else ob[pos]
+    match_sorted = np.where(found, rows_b, -1)
+    if oa is None: match = match_sorted
+    else: match = np.empty(na, np.intp); match[oa] = match_sorted
+    seen = np.zeros(nb, bool); seen[rows_b[found]] = True
+    return match, seen
 
 # %% ../nbs/04a_parity_counts.ipynb #0a7ca735
 _VALUE_KINDS = {"integer": "number", "float": "number", "complex": "number", "decimal": "number", "date": "object"}
@@ -344,6 +387,20 @@ def _compare_numbers(a, ma, ia, b, mb, ib, rtol:float, atol:float)->Diffs:
         if nz.any(): out.ratios = fb[nz] / fa[nz]
     return out
 
+_CHUNK = 1 << 16     # rows per step of `_differ`: a step's arrays stay in the processor's cache
+
+def _differ(a:np.ndarray, b:np.ndarray, i_a, i_b:np.ndarray)->np.ndarray:
+    "The positions `k` where `a[i_a[k]] != b[i_b[k]]` (`i_a` None: `a[k]`), NaN differing from everything; float arrays."
+    n, out = len(i_b), []
+    buf, ne = np.empty(min(n, _CHUNK), a.dtype), np.empty(min(n, _CHUNK), bool)
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        x = a[s:e] if i_a is None else a.take(i_a[s:e])
+        y = b.take(i_b[s:e], out=buf[:e - s], mode="clip")        # the indices are valid: "clip" only skips a buffer
+        d = np.not_equal(x, y, out=ne[:e - s])
+        if d.any(): out.append(np.flatnonzero(d) + s)
+    return np.concatenate(out) if out else np.zeros(0, np.intp)
+
 def _compare_exact(a:np.ndarray, b:np.ndarray, ignore_case:bool=False, ignore_spaces:bool=False)->Diffs:
     "Aligned values compared exactly (strings optionally without case or surrounding spaces); both missing agree."
     na_a, na_b = _isna(a), _isna(b)
@@ -454,49 +511,89 @@ def _scales(off:pd.DataFrame, on:pd.DataFrame, kinds:dict)->dict:
         out[c] = (t1 + t2, n1 + n2)
     return out
 
+class _LazyAtols(Mapping):
+    "`_atols(_scales(off, on, kinds), opts)`, each feature's entry computed when first read (a feature equal everywhere needs none)."
+    def __init__(self, off:pd.DataFrame, on:pd.DataFrame, kinds:dict, opts:Options):
+        self._off, self._on, self._kinds, self._opts, self._done = off, on, kinds, opts, {}
+    def __getitem__(self, c):
+        if c not in self._kinds: raise KeyError(c)
+        if c not in self._done: self._done[c] = _atols(_scales(self._off, self._on, {c: self._kinds[c]}), self._opts)[c]
+        return self._done[c]
+    def __iter__(self): return iter(self._kinds)
+    def __len__(self): return len(self._kinds)
+
+def _plain_float(s:pd.Series)->bool: return s.dtype.kind == "f" and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
+
 def _parity_counts(off:pd.DataFrame, on:pd.DataFrame, keys:list[str], features:list, kinds:dict,
                    opts:Options, atols:dict)->ParityCounts:
     "Mergeable counters of comparing `off` and `on` (prepared frames) on `keys`: see `_merge_counts`."
     off_idx, on_idx, notes, key_missing = _key_arrays(off, on, keys, opts.sides)
-    (d_off, r_off), (d_on, r_on) = _dups(off_idx), _dups(on_idx)
-    keep_off = keep_on = None                       # None: every row
-    k_off, k_on = off_idx, on_idx
-    if d_off.count or d_on.count:                   # a key duplicated on either side is left out on both
-        dup = _cat(off_idx[r_off].unique(), on_idx[r_on].unique())
-        keep_off, keep_on = np.flatnonzero(~off_idx.isin(dup)), np.flatnonzero(~on_idx.isin(dup))
-        k_off, k_on = off_idx[keep_off], on_idx[keep_on]
-    indexer = k_off.get_indexer(k_on)
-    matched = indexer >= 0
-    j_on = np.flatnonzero(matched); j_off = indexer[j_on]
-    hit = np.zeros(len(k_off), bool); hit[j_off] = True
     ex_n = max(opts.max_examples, 1)
-    subs = (k_off[~hit], k_on[~matched])
-    p = ParityCounts(len(off_idx), len(on_idx), len(j_on), notes, (d_off, d_on),
+    fast = None
+    if not isinstance(off_idx, pd.MultiIndex) and off_idx.dtype == on_idx.dtype and off_idx.dtype.kind in "iu":
+        fast = _match_unique(np.asarray(off_idx), np.asarray(on_idx))   # unique integer keys: no hash table
+    if fast is not None:
+        match, matched = fast
+        hit = match >= 0
+        n_shared = int(hit.sum())
+        i_off = None if n_shared == len(off_idx) else np.flatnonzero(hit)   # None: every offline row, in order
+        i_on = match if i_off is None else match[i_off]
+        dups = (KeyCount(0, off_idx[:0]), KeyCount(0, on_idx[:0]))
+        subs = (off_idx[~hit], on_idx[~matched])
+    else:
+        (d_off, r_off), (d_on, r_on) = _dups(off_idx), _dups(on_idx)
+        keep_off = keep_on = None                       # None: every row
+        k_off, k_on = off_idx, on_idx
+        if d_off.count or d_on.count:                   # a key duplicated on either side is left out on both
+            dup = _cat(off_idx[r_off].unique(), on_idx[r_on].unique())
+            keep_off, keep_on = np.flatnonzero(~off_idx.isin(dup)), np.flatnonzero(~on_idx.isin(dup))
+            k_off, k_on = off_idx[keep_off], on_idx[keep_on]
+        indexer = k_off.get_indexer(k_on)
+        matched = indexer >= 0
+        j_on = np.flatnonzero(matched); j_off = indexer[j_on]
+        hit = np.zeros(len(k_off), bool); hit[j_off] = True
+        n_shared, dups = len(j_on), (d_off, d_on)
+        subs = (k_off[~hit], k_on[~matched])
+        i_off = j_off if keep_off is None else keep_off[j_off]   # row positions of the shared keys, in `off` and `on`
+        i_on = j_on if keep_on is None else keep_on[j_on]
+    p = ParityCounts(len(off_idx), len(on_idx), n_shared, notes, dups,
                      tuple(KeyCount(len(x), x[_smallest(x, ex_n)], len(x)) for x in subs), key_missing)
     if not p.n_shared: return p
-    i_off = j_off if keep_off is None else keep_off[j_off]   # row positions of the shared keys, in `off` and `on`
-    i_on = j_on if keep_on is None else keep_on[j_on]
+    rows_off = (lambda q: q) if i_off is None else (lambda q: i_off[q])   # compared position -> offline row
     for c in features:
         if c not in kinds: continue
         a_s, b_s = off[c], on[c]
         ka, kb = kinds[c]
         how = _how(ka, kb, tz_of(a_s), tz_of(b_s), p.n_shared)
         if how is None: continue
-        if how == "number":
-            (a, ma, ia), (b, mb, ib) = _numbers(a_s), _numbers(b_s)
-            d = _compare_numbers(a[i_off], ma[i_off], ia, b[i_on], mb[i_on], ib, opts.rtol, atols.get(c, 0.0))
+        if how == "number" and _plain_float(a_s) and _plain_float(b_s):   # floats: compare where the values are not equal
+            a, b = a_s.to_numpy().astype(np.float64, copy=False), b_s.to_numpy().astype(np.float64, copy=False)
+            cand = _differ(a, b, i_off, i_on)            # equal values agree; the rest (NaN included) by the rules
+            if not len(cand):                            # every value equal: nothing more to count
+                p.features[c] = FeatureCounts(0, ex_keys=on_idx[:0])
+                continue
+            x, y = a[rows_off(cand)], b[i_on[cand]]
+            ma = mb = None
+            d = _compare_numbers(x, np.isnan(x), False, y, np.isnan(y), False, opts.rtol, atols.get(c, 0.0))
+            pos = cand[d.bad]
         else:
-            a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
-            d = _compare_exact(a[i_off], b[i_on], opts.ignore_case, opts.ignore_spaces)
-        pos = np.flatnonzero(d.bad)
+            if how == "number":
+                (a, ma, ia), (b, mb, ib) = _numbers(a_s), _numbers(b_s)
+                ga, gma = (a, ma) if i_off is None else (a[i_off], ma[i_off])
+                d = _compare_numbers(ga, gma, ia, b[i_on], mb[i_on], ib, opts.rtol, atols.get(c, 0.0))
+            else:
+                a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
+                d = _compare_exact(a if i_off is None else a[i_off], b[i_on], opts.ignore_case, opts.ignore_spaces)
+            pos = np.flatnonzero(d.bad)
         sel = pos[_smallest(on_idx[i_on[pos]], opts.max_examples)]
         pairs = (None,)
         if how == "number" and len(pos):                # the pairs a picture draws: the _MAX_PAIRS smallest keys, as floats
             pp = pos[_smallest(on_idx[i_on[pos]], _MAX_PAIRS)]
-            pairs = (on_idx[i_on[pp]], np.where(ma[i_off[pp]], np.nan, _as_float(a[i_off[pp]])),
-                     np.where(mb[i_on[pp]], np.nan, _as_float(b[i_on[pp]])))
+            ra, rb = rows_off(pp), i_on[pp]
+            pairs = (on_idx[rb], _as_float(a[ra]) if ma is None else np.where(ma[ra], np.nan, _as_float(a[ra])),
+                     _as_float(b[rb]) if mb is None else np.where(mb[rb], np.nan, _as_float(b[rb])))
         p.features[c] = FeatureCounts(len(pos), d.max_abs, d.max_rel, d.ratios, d.lossy, d.text_only, on_idx[i_on[sel]],
-                                      list(a_s.iloc[i_off[sel]]), list(b_s.iloc[i_on[sel]]), *pairs)   # examples as given (time zones kept)
+                                      list(a_s.iloc[rows_off(sel)]), list(b_s.iloc[i_on[sel]]), *pairs)   # examples as given (time zones kept)
     return p
 
 # %% ../nbs/04a_parity_counts.ipynb #7e27d5bf
@@ -581,6 +678,12 @@ def _key_findings(p:ParityCounts, sides)->list[Finding]:
                            {"offline_dtype": k.offline_dtype, "online_dtype": k.online_dtype}, "warning", "data_dependencies"))
     return out
 
+def _rows_frame(idx:pd.Index, keys:list[str], feature, cols:dict)->pd.DataFrame:
+    "The key columns of `idx`, a column `feature` naming the feature, then `cols`, in one frame built at once."
+    kf = ({k: idx.get_level_values(i) for i, k in enumerate(keys)} if isinstance(idx, pd.MultiIndex) else {keys[0]: np.asarray(idx)})
+    if "feature" in kf: raise ValueError("cannot insert feature, already exists")    # as DataFrame.insert says
+    return pd.DataFrame({**kf, "feature": [feature] * len(idx), **cols})
+
 def _key_label(keys:list[str])->str: return repr(keys[0]) if len(keys) == 1 else str(keys)
 
 def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, kinds:dict, opts:Options, atols:dict,
@@ -657,14 +760,9 @@ def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, k
                                     + ("" if m else "; the values agree"),
                                     {"offline_dtype": str(dt_off), "online_dtype": str(dt_on)}, "warning", "data_dependencies"))
         if not m: continue
-        ex = _key_frame(f.ex_keys, keys)
-        ex.insert(len(keys), "feature", c)
-        ex[s_off] = pd.Series([plain(x) for x in f.ex_offline], dtype=object)
-        ex[s_on] = pd.Series([plain(x) for x in f.ex_online], dtype=object)
-        examples.append(ex)
-        if f.pair_keys is not None:
-            pr = _key_frame(f.pair_keys, keys); pr.insert(len(keys), "feature", c)
-            pr[s_off], pr[s_on] = f.pair_offline, f.pair_online; pairs.append(pr)
+        examples.append(_rows_frame(f.ex_keys, keys, c, {s_off: pd.Series([plain(x) for x in f.ex_offline], dtype=object),
+                                                         s_on: pd.Series([plain(x) for x in f.ex_online], dtype=object)}))
+        if f.pair_keys is not None: pairs.append(_rows_frame(f.pair_keys, keys, c, {s_off: f.pair_offline, s_on: f.pair_online}))
         ev = {"rows": n, "mismatches": m, "mismatch_rate": m / n, "max_abs_diff": f.max_abs,
               "max_rel_diff": f.max_rel, "median_ratio": median_ratio,
               "examples": [{"key": plain(kv), s_off: plain(x), s_on: plain(y)} for kv, x, y in zip(f.ex_keys, f.ex_offline, f.ex_online)]}
@@ -686,12 +784,13 @@ def _parity_report(p:ParityCounts, keys:list[str], features:list, dtypes:dict, k
         if kinds[c][0] == "number" or kinds[c][1] == "number": ev["atol"] = atols.get(c, 0.0)
         findings.append(Finding("parity.values", str(c), msg, ev, "error", "data_dependencies"))
 
-    summary = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS).rename(columns={"offline_dtype": f"{s_off}_dtype", "online_dtype": f"{s_on}_dtype"})
-    n_ok = int(summary["status"].isin(["ok", "dtype differs"]).sum())
+    summary = pd.DataFrame([list(r.values())[:len(_SUMMARY_COLUMNS)] for r in rows],      # each row's keys in _SUMMARY_COLUMNS order
+                           columns=_SUMMARY_COLUMNS[:-2] + [f"{s_off}_dtype", f"{s_on}_dtype"])
+    n_ok = sum(r["status"] in ("ok", "dtype differs") for r in rows)
     findings.append(Finding("parity.summary", "features", f"{n_ok} of {len(features)} feature(s) agree on {n} shared key(s)",
                             {"features": len(features), "agree": n_ok, "shared_keys": n}, "info"))
     ex_cols = keys + ["feature", s_off, s_on]
-    examples = pd.concat(examples, ignore_index=True) if examples else pd.DataFrame(columns=ex_cols)
+    examples = (examples[0] if len(examples) == 1 else pd.concat(examples, ignore_index=True)) if examples else pd.DataFrame(columns=ex_cols)
     one = pd.concat(one_sided, ignore_index=True) if one_sided else pd.DataFrame(columns=["only_in"] + keys)
-    pairs = pd.concat(pairs, ignore_index=True) if pairs else examples.iloc[:0]
+    pairs = (pairs[0] if len(pairs) == 1 else pd.concat(pairs, ignore_index=True)) if pairs else examples.iloc[:0]
     return ParityReport(findings, summary, examples, one, keys, sides=sides, title=title, pairs=pairs)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .core import Finding, _is_dask
 from ._frames import as_keys, plain
-from ._parity_counts import (ParityReport, _check_options, _prepare, _features, _kinds, _scales, _atols,
+from ._parity_counts import (ParityReport, _check_options, _prepare, _features, _kinds, _LazyAtols,
                                      _parity_counts, _parity_report)
 
 _all_ = ["ParityReport"]
@@ -44,7 +44,7 @@ def compare_frames(offline:pd.DataFrame,   # features as computed for training (
     off, on = _prepare(offline, keys, s_off), _prepare(online, keys, s_on)
     features = _features(off, on, keys, columns, s_off, s_on)
     kinds = _kinds(off, on, features)
-    atols = _atols(_scales(off, on, kinds), opts)
+    atols = _LazyAtols(off, on, kinds, opts)       # a feature's atol is computed only if some value differs
     counts = _parity_counts(off, on, keys, features, kinds, opts, atols)
     dtypes = {c: (off[c].dtype if c in off.columns else None, on[c].dtype if c in on.columns else None) for c in features}
     return _parity_report(counts, keys, features, dtypes, kinds, opts, atols, title)

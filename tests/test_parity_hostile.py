@@ -215,3 +215,59 @@ def test_distinct_integer_keys_never_meet(frames, data):
     one = rep.one_sided_keys
     assert sorted(one["only_in"]) == ["offline", "online"]
     assert {int(k) for k in one[K]} == {old, cands[0]}
+
+
+# ---- the fast paths (unique integer keys joined without a hash table, floats compared where unequal) report as the general one
+
+@st.composite
+def float_frames(draw):
+    """Two frames on unique integer keys (dense or sparse, int64 or uint64, some on one side only, shuffled) with float,
+    int and text features holding equal, near, NaN and infinite values; sometimes a duplicated key."""
+    n = draw(st.integers(0, 40))
+    dense = draw(st.booleans())
+    key_dt = draw(st.sampled_from(["int64", "uint64"]))
+    base = 0 if key_dt == "uint64" else draw(st.sampled_from([-(2**63), -5, 0, 2**62]))
+    if dense: pool = list(range(base, base + 2 * n + 2))
+    else: pool = draw(st.lists(st.integers(0, 2**63 - 1) if key_dt == "int64" else st.integers(0, 2**64 - 1),
+                               min_size=2 * n + 2, max_size=2 * n + 2, unique=True))
+    keys = draw(st.permutations(pool))
+    off_keys, on_keys = keys[:n], keys[n // 2: n // 2 + n]             # about half the keys shared
+    vals = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0, 1.0 + 1e-12, 1e-300]))
+    def side(ks):
+        return pd.DataFrame({K: np.array(ks, dtype=key_dt),
+                             "x": draw(st.lists(vals, min_size=len(ks), max_size=len(ks))),
+                             "y": np.array(draw(st.lists(st.sampled_from([1, 2, 2**53 + 1]), min_size=len(ks), max_size=len(ks))), "int64"),
+                             "s": draw(st.lists(st.sampled_from(["a", "A", "b"]), min_size=len(ks), max_size=len(ks)))})
+    off, on = side(off_keys), side(on_keys)
+    shared = [i for i, k in enumerate(on_keys) if k in set(off_keys)]
+    if shared and draw(st.booleans()):                                 # online copies some offline values exactly
+        src = off.set_index(K)
+        for i in draw(st.lists(st.sampled_from(shared), max_size=len(shared))):
+            on.loc[i, ["x", "y"]] = src.loc[on_keys[i], ["x", "y"]].to_numpy(dtype=object)
+        on["y"] = on["y"].astype("int64")
+    if n and draw(st.booleans()): off = pd.concat([off, off.iloc[:1]], ignore_index=True)   # a duplicated key: the general path
+    return off, on
+
+
+@SETTINGS
+@given(float_frames(), st.sampled_from([None, 0.0, 1e-6]))
+def test_fast_paths_give_the_general_paths_report(frames, atol):
+    import mlparity._parity_counts as engine
+    off, on = frames
+    fast = compare_frames(off, on, K, atol=atol, max_examples=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_match_unique", lambda va, vb: None)       # every key through the hash join
+        mp.setattr(engine, "_plain_float", lambda s: False)            # every float compared whole, not from its unequal values
+        general = compare_frames(off, on, K, atol=atol, max_examples=3)
+    assert fast.to_dict() == general.to_dict()
+    pd.testing.assert_frame_equal(fast.pairs, general.pairs)
+
+
+def test_lazy_atols_equal_the_eager_ones():
+    from mlparity._parity_counts import Options, _LazyAtols, _atols, _scales, _kinds
+    rng = np.random.default_rng(0)
+    off = pd.DataFrame({"a": rng.normal(size=50) * 1e6, "b": [np.inf, np.nan] * 25, "c": np.arange(50), "d": ["x"] * 50})
+    on = off.assign(a=off["a"] * 3)
+    kinds = _kinds(off, on, list(off.columns))
+    for opts in (Options(), Options(atol=0.5)):
+        assert dict(_LazyAtols(off, on, kinds, opts)) == _atols(_scales(off, on, kinds), opts)
