@@ -37,10 +37,6 @@ DOCS = ROOT / "_docs"
 MIN_COLUMN = 768          # px of text column in a 1280 px window
 MIN_FIGURE_SCALE = 0.65   # rendered width / natural width of a figure
 MAX_LESSON = 10_000       # px of a chapter before its "How it works" heading, at 1280 px
-# Chapters whose lesson is still longer than MAX_LESSON, with the height measured when this was written (1280 px, this
-# project's fonts). A ratchet, not a pass: each may not grow past its figure (+2 %), and every other page must meet
-# MAX_LESSON. Shorten a lesson, then lower or delete its line here.
-LONG_LESSONS = {"parity.html": 14_734}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--mute-audio",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
          "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=5000"]
@@ -242,7 +238,7 @@ def measure_widths(page:Path, widths=(1280, 800), height:int=1600, shot:Path|Non
             tab("Emulation.setDeviceMetricsOverride", width=w, height=height, deviceScaleFactor=1, mobile=False)
             evaluate(tab, SETTLE)
             m = json.loads(evaluate(tab, f"({MEASURE_JS})()"))
-            limit = max(MAX_LESSON, round(LONG_LESSONS.get(page.name, 0) * 1.02))
+            limit = MAX_LESSON
             if w >= 1280 and m.get("lesson", 0) > limit:
                 m["long_lesson"] = 1
                 m["examples"]["long_lesson"] = [f"{m['lesson']} px before How it works (at most {limit})"]
