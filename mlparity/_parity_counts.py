@@ -47,6 +47,11 @@ def _check_options(key, rtol=_RTOL, atol=None, missing_keys="error", sides=("off
     if (not isinstance(sides, (tuple, list)) or len(sides) != 2 or not all(isinstance(x, str) and x for x in sides)):
         raise ValueError(f"`sides` must be two names, e.g. ('training', 'serving'), got {sides!r}")
     if sides[0] == sides[1]: raise ValueError(f"`sides` must be two different names, got {sides}")
+    clash = [k for k in keys if k in ("feature", "only_in", *sides)]
+    if clash:
+        raise ValueError(f"key column {clash[0]!r} has the name of a column of the report's tables ('feature', 'only_in' "
+                         f"and the side names {tuple(sides)}): rename it in both frames (e.g. "
+                         f"df.rename(columns={{{clash[0]!r}: {clash[0] + '_key'!r}}})) or choose other `sides`")
     if missing_keys not in ("error", "warning", "info"):
         raise ValueError(f"missing_keys must be 'error', 'warning' or 'info', got {missing_keys!r}")
     rtol, atol = _number_arg("rtol", rtol), _number_arg("atol", atol, allow_none=True)
@@ -681,7 +686,6 @@ def _key_findings(p:ParityCounts, sides)->list[Finding]:
 def _rows_frame(idx:pd.Index, keys:list[str], feature, cols:dict)->pd.DataFrame:
     "The key columns of `idx`, a column `feature` naming the feature, then `cols`, in one frame built at once."
     kf = ({k: idx.get_level_values(i) for i, k in enumerate(keys)} if isinstance(idx, pd.MultiIndex) else {keys[0]: np.asarray(idx)})
-    if "feature" in kf: raise ValueError("cannot insert feature, already exists")    # as DataFrame.insert says
     return pd.DataFrame({**kf, "feature": [feature] * len(idx), **cols})
 
 def _key_label(keys:list[str])->str: return repr(keys[0]) if len(keys) == 1 else str(keys)

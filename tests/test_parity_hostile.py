@@ -271,3 +271,18 @@ def test_lazy_atols_equal_the_eager_ones():
     kinds = _kinds(off, on, list(off.columns))
     for opts in (Options(), Options(atol=0.5)):
         assert dict(_LazyAtols(off, on, kinds, opts)) == _atols(_scales(off, on, kinds), opts)
+
+
+@pytest.mark.parametrize("name, sides", [("feature", ("offline", "online")), ("only_in", ("offline", "online")),
+                                         ("offline", ("offline", "online")), ("serving", ("training", "serving"))])
+def test_a_key_named_like_a_report_column_is_refused_by_name(name, sides):
+    "A key column called `feature`, `only_in` or like a side would clash with the report's tables: a clear error, not pandas'."
+    a = pd.DataFrame({name: [1, 2, 3], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=rf"key column '{name}' has the name of a column of the report's tables.*rename it"):
+        compare_frames(a, a.assign(x=[1.0, 2.5, 3.0]), key=name, sides=sides)
+
+
+def test_a_key_named_like_the_default_sides_works_with_other_sides():
+    a = pd.DataFrame({"offline": [1, 2, 3], "x": [1.0, 2.0, 3.0]})
+    r = compare_frames(a, a.assign(x=[1.0, 2.5, 3.0]), key="offline", sides=("training", "serving"))
+    assert r.failing == ["x"] and list(r.examples.columns[:2]) == ["offline", "feature"]
