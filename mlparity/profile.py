@@ -164,7 +164,8 @@ def _check_sketch(sketch)->int|None:
     if sketch is None: return None
     if isinstance(sketch, bool) or not isinstance(sketch, (int, np.integer)) or sketch < SKETCH_MIN:
         raise ValueError(f"sketch must be None (keep every value: exact) or an integer >= {SKETCH_MIN}, the values "
-                         f"kept per numeric column (65_536 keeps CDFs within 1.5e-5 to 3e-5 per merge level), got {sketch!r}")
+                         f"kept per numeric column (65_536 kept CDFs within 1e-4 of the rows on 10M values merged from 256 "
+                         f"partitions in any order; each sketch states its own error), got {sketch!r}")
     return int(sketch)
 
 def _summarise(s:pd.Series, name, side:str, sketch:int|None=None):
