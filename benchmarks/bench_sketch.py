@@ -8,9 +8,11 @@ For each distribution (normal, lognormal, a mixture with a 30 % atom), the value
 partition is sketched, and the sketches are merged two ways: pairwise (a tree, as mlparity.distributed does) and one
 after another (a left fold, as a stream or a Dask reduction may do). For each: the true CDF error (the largest
 |sketch CDF - data CDF| over the evaluation points, as a share of the rows), the stated bound (mlparity: the sketch's
-`rank_error`; KLL: its a-priori normalized rank error at 99 % confidence), values kept, serialized bytes. KLL's k is
+`rank_error`; KLL: its a-priori normalized rank error at 99 % confidence), values kept (mlparity: the items the sketch
+stores, the budget being k), serialized bytes (mlparity: the saved profile file of that one column). KLL's k is
 chosen so that its serialized size is closest to mlparity's without exceeding it. Issue 15.3's goal: mlparity's true
-error <= KLL's at every merge order, all k values used, stated bound <= 2x the true error.
+error <= KLL's at every merge order, all k values used, true error <= stated bound <= 2x the true error; each is
+printed as met or NOT met.
 """
 import argparse, os, tempfile
 import numpy as np, pandas as pd
@@ -82,7 +84,7 @@ def main(argv=None):
                 k1 = merge(list(kll), kll_merge)
             err_m = float(np.abs(s.cum(pts) / n - true).max())
             err_k = float(np.abs(np.array(k1.get_cdf(list(pts), True))[:-1] - true).max())
-            rows.append(dict(data=kind, merge=order, ours_kept=len(s.values), ours_bytes=ours_bytes(s), ours_true=err_m,
+            rows.append(dict(data=kind, merge=order, ours_kept=len(s.items), ours_bytes=ours_bytes(s), ours_true=err_m,
                              ours_stated=s.rank_error / n, kll_k=lo, kll_bytes=len(k1.serialize()), kll_true=err_k,
                              kll_stated=k1.normalized_rank_error(False), error_vs_kll=err_m / err_k,
                              stated_vs_true=(s.rank_error / n) / err_m if err_m else float("nan")))
@@ -90,9 +92,10 @@ def main(argv=None):
     t = pd.DataFrame(rows)
     print(f"mlparity sketch (k={a.k}) vs KLL at equal serialized size, {n:,} values, {parts} partitions:")
     print(t.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    ok = (t.error_vs_kll <= 1).all() and (t.ours_kept >= a.k - 2).all() and (t.stated_vs_true <= 2).all()
-    print("goal (true error <= KLL's, all k values used, stated bound <= 2x true error):", "met" if ok else "NOT met")
-    return 0 if ok else 1
+    goals = {"true error <= KLL's": (t.error_vs_kll <= 1).all(), "all k values used": (t.ours_kept >= a.k - 2).all(),
+             "true error <= stated bound <= 2x true error": ((t.stated_vs_true >= 1) & (t.stated_vs_true <= 2)).all()}
+    for what, met in goals.items(): print(f"goal: {what}: {'met' if met else 'NOT met'}")
+    return 0 if all(goals.values()) else 1
 
 
 if __name__ == "__main__": raise SystemExit(main())

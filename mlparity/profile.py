@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, math, os, zipfile
 from collections import Counter
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -19,7 +20,11 @@ __all__ = ['NumericSummary', 'SketchSummary', 'CategoricalSummary', 'Profile']
 
 # %% ../nbs/14a_profile.ipynb #d32ccbb8
 SKETCH_MIN = 16   # the fewest values a sketch may keep per column
-_FORMAT = "mlparity.drift.Profile/1"   # the on-disk format, named when profiles lived in mlparity.drift (still read and written)
+_FORMAT = "mlparity.profile.Profile/2"   # the on-disk format written (sketches stored as levels)
+_FORMAT_1 = "mlparity.drift.Profile/1"   # the format before: its exact and categorical columns are still read
+_SHRINK = 2 / 3   # a sketch level's capacity over the capacity of the level above it
+_BOUND = 2.75     # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
+
 
 # %% ../nbs/14a_profile.ipynb #49ec3760
 class _Summary:
@@ -71,16 +76,45 @@ class NumericSummary(_Summary):
 
 @dataclass(eq=False)
 class SketchSummary(_Summary):
-    "A numeric column as a quantile sketch: at most `sketch` distinct values with the rows each stands for."
-    n:int               # rows
-    n_missing:int       # missing rows
-    values:np.ndarray   # kept values, sorted and distinct (the smallest and largest value always among them)
-    weights:np.ndarray  # rows each kept value stands for (int64); they add up to the non-missing rows
-    rank_error:int      # the largest error, in rows, of the sketch's CDF at any point (measured when built)
-    sketch:int          # the most values it may keep
-    mean:float          # the exact mean of the values
-    m2:float            # the exact sum of squared deviations from the mean
+    "A numeric column as a quantile sketch of at most `sketch` stored values: exact while they are few, else levels."
+    n:int                    # rows
+    n_missing:int            # missing rows
+    items:np.ndarray         # stored values (float64): distinct and sorted when exact, else level by level, each sorted
+    counts:np.ndarray|None   # exact: the rows of each item (int64); None: an item of level h stands for 2**h rows
+    levels:tuple             # items per level, () when exact; level 0 always holds the smallest and the largest value
+    compactions:tuple        # compactions done per level: what the stated error is computed from
+    tilt:tuple               # per level, compactions that kept the first item of each pair minus those that kept the second
+    sketch:int               # the most values it may keep
+    mean:float               # the exact mean of the values
+    m2:float                 # the exact sum of squared deviations from the mean
     kind:ClassVar[str] = "numeric"
+
+    @property
+    def exact(self)->bool:
+        "True while the sketch holds every distinct value with its count (at most `sketch` of them): no error."
+        return self.counts is not None
+
+    @property
+    def values(self)->np.ndarray:
+        "The distinct stored values, sorted (the smallest and largest value of the column among them)."
+        return self._cdf[0]
+
+    @property
+    def weights(self)->np.ndarray:
+        "Rows each of `values` stands for (int64); they add up to the non-missing rows."
+        return self._cdf[1]
+
+    @cached_property
+    def _cdf(self)->tuple[np.ndarray, np.ndarray]:
+        if self.exact: return self.items, self.counts
+        w = np.repeat(np.left_shift(1, np.arange(len(self.levels), dtype=np.int64)), self.levels)
+        o = np.argsort(self.items, kind="stable")
+        return _runs(self.items[o], w[o])
+
+    @property
+    def rank_error(self)->int:
+        "The stated error of the sketch's CDF, in rows (see the quantile sketch below for the rule)."
+        return _stated_error(self.compactions, self.count)
 
     def moments(self)->tuple[int, float, float]:
         "Count, mean and sum of squared deviations of the values (kept exactly)."
@@ -92,8 +126,8 @@ class SketchSummary(_Summary):
         return c[np.searchsorted(self.values, x, side)]
 
     def __repr__(self):
-        return (f"SketchSummary(n={self.n}, n_missing={self.n_missing}, {len(self.values)} of at most {self.sketch} values, "
-                f"rank_error={self.rank_error})")
+        return (f"SketchSummary(n={self.n}, n_missing={self.n_missing}, {len(self.items)} of at most {self.sketch} values, "
+                f"{'exact' if self.exact else f'{len(self.levels)} levels'}, rank_error={self.rank_error})")
 
 @dataclass(eq=False)
 class CategoricalSummary(_Summary):
@@ -130,7 +164,8 @@ def _check_sketch(sketch)->int|None:
     if sketch is None: return None
     if isinstance(sketch, bool) or not isinstance(sketch, (int, np.integer)) or sketch < SKETCH_MIN:
         raise ValueError(f"sketch must be None (keep every value: exact) or an integer >= {SKETCH_MIN}, the values "
-                         f"kept per numeric column (65_536 keeps CDFs within 1.5e-5 to 3e-5 per merge level), got {sketch!r}")
+                         f"kept per numeric column (65_536 kept CDFs within 1e-4 of the rows on 10M values merged from 256 "
+                         f"partitions in any order; each sketch states its own error), got {sketch!r}")
     return int(sketch)
 
 def _summarise(s:pd.Series, name, side:str, sketch:int|None=None):
@@ -158,37 +193,115 @@ def _runs(v:np.ndarray, w:np.ndarray|None=None)->tuple[np.ndarray, np.ndarray]:
     if w is None: return v[first], np.diff(np.append(first, len(v))).astype(np.int64)
     return v[first], np.add.reduceat(w, first).astype(np.int64)
 
-def _compress(v:np.ndarray, w:np.ndarray, k:int)->tuple[np.ndarray, np.ndarray, int]:
-    "At most `k` of the distinct sorted values `v` (weights `w`), and the largest error in rows this puts in the CDF."
-    if len(v) <= k: return v, w, 0
-    c = np.cumsum(w)
-    heavy = int((w >= c[-1] / (k - 2)).sum())
-    s = c[-1] / max(k - 2 - heavy, (k - 2) // 2)         # rows per bucket, leaving room for a bucket before each heavy value
-    step = np.floor(c / s)
-    end = np.concatenate([[True], step[1:] > step[:-1]]) # a bucket ends where the running count passes a multiple of s,
-    end[:-1] |= w[1:] >= s                               # and just before a value that fills a bucket alone (an atom);
-    end[-1] = True                                       # the smallest and largest values are kept as they are
-    last = np.maximum.accumulate(np.where(end, np.arange(len(v)), -1))   # the kept value at or below each value
-    err = int((c - c[last]).max())                       # rows at or below a value that the kept values miss: < s
-    return v[end], np.diff(c[end], prepend=0), err
+def _stated_error(compactions, count:int)->int:
+    "The CDF error a sketch states, in rows: the smaller of the worst case and `_BOUND` spreads of its compactions."
+    worst = sum(c << h for h, c in enumerate(compactions))                   # every compaction off by its weight, one way
+    spread = math.sqrt(math.fsum(c * 4.0 ** h for h, c in enumerate(compactions)))
+    return min(worst, math.ceil(_BOUND * spread), count)
+
+def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
+    "Levels, compactions and tilts holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
+    m = int(c.sum())
+    if m <= k: return [np.repeat(v, c)], [], []
+    inner, h = m - 2, 0                                        # the smallest and the largest row are kept at level 0
+    while True:                                                # the fewest levels whose capacities hold every row
+        h += 1
+        caps = _caps(k - 2, h)
+        if sum(int(cap) << j for j, cap in enumerate(caps)) >= inner: break
+    take, rem = [0] * (h + 1), inner
+    for j in range(h):                                         # lower levels filled first (finer runs where they fit),
+        take[j] = min(caps[j], rem >> j); rem -= take[j] << j
+    take[h] = rem >> h                                         # the top holds the rest, and what is left over
+    for j in range(h):                                         # (fewer than 2**h rows) one run per bit
+        take[j] += rem >> j & 1
+    split = max(min(take[h], k - 2 - sum(take)), 0)            # the budget left: top runs cut in two, a level lower
+    take[h] -= split; take[h - 1] += 2 * split
+    top = max(j for j in range(h + 1) if take[j])              # the longest runs left
+    sizes = np.repeat(np.left_shift(1, np.arange(h, -1, -1, dtype=np.int64)), take[::-1])
+    starts = 1 + np.cumsum(sizes) - sizes                      # consecutive runs of rows, after the smallest row
+    picks = v[np.searchsorted(np.cumsum(c), starts + np.maximum(sizes // 2 - 1, 0), "right")]   # each run's middle row
+    level = np.log2(sizes).astype(int)                         # a run of 2**j rows is one item of level j
+    levels = [np.sort(picks[level == j]) for j in range(h + 1)]
+    levels[0] = np.concatenate([[v[0]], levels[0], [v[-1]]])
+    comps = [0] * (top - 1) + [1] if top else []               # a CDF off by at most half the longest run: one compaction
+    tilt = [0] * len(comps)                                    # of that weight
+    _compact(levels, comps, tilt, k)
+    return levels, comps, tilt
+
+def _caps(k:int, top:int)->list:
+    "The capacity of each level 0..`top`: shrinking by `_SHRINK` per level below the top, adding up to at most `k`."
+    per = k * (1 - _SHRINK) / (1 - _SHRINK ** (top + 1))
+    return [max(2, int(per * _SHRINK ** (top - h))) for h in range(top + 1)]
+
+def _hash(x:np.ndarray)->int:
+    "A number that is a function of the values `x` (their float64 bits folded together): reproducible, not random."
+    return int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0
+
+def _compact(levels:list, comps:list, tilt:list, k:int)->None:
+    "Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items."
+    while sum(map(len, levels)) > k:
+        top = len(levels) - 1
+        caps = _caps(k, top)
+        movable = [len(x) - 2 * (h == 0) for h, x in enumerate(levels)]
+        full = [h for h, x in enumerate(levels) if movable[h] >= 2 and len(x) > caps[h]]
+        some = full or [h for h in range(top + 1) if movable[h] >= 2]
+        if not some: return
+        excess = sum(map(len, levels)) - k                      # a lower level whose compaction alone removes the excess
+        h = next((j for j in range(some[0]) if movable[j] // 2 >= excess), some[0])   # costs less error: it goes first
+        x = levels[h]
+        lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))     # level 0 keeps its smallest and largest item
+        hi -= (hi - lo) % 2                                     # an odd item out stays where it is
+        if h + 1 == len(levels): levels.append(np.empty(0))
+        while len(comps) <= h: comps.append(0)
+        while len(tilt) <= h: tilt.append(0)
+        first = tilt[h] < 0 or (tilt[h] == 0 and _hash(x) & 1 == 1)   # keep the first of each pair (CDF up) or the second
+        levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
+        levels[h] = np.concatenate([x[:lo], x[hi:]])
+        comps[h] += 1
+        tilt[h] += 1 if first else -1
+
+def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, k:int, mean:float, m2:float)->SketchSummary:
+    while comps and comps[-1] == 0: comps.pop()
+    tilt = tilt[:len(comps)] + [0] * (len(comps) - len(tilt))
+    while len(levels) > 1 and not len(levels[-1]): levels.pop()
+    items = np.concatenate(levels).astype("float64") if levels else np.empty(0)
+    return SketchSummary(n, n_missing, items, None, tuple(len(x) for x in levels), tuple(comps), tuple(tilt),
+                         k, mean, m2)
+
+def _sketch_of_runs(v:np.ndarray, c:np.ndarray, n:int, n_missing:int, k:int, mean:float, m2:float)->SketchSummary:
+    "The sketch of the rows of distinct sorted values `v` (counts `c`): exact if at most `k` values, else levels."
+    if len(v) <= k: return SketchSummary(n, n_missing, v.astype("float64"), c.astype(np.int64), (), (), (), k, mean, m2)
+    return _sketch(n, n_missing, *_from_runs(v, c, k), k, mean, m2)
 
 def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->SketchSummary:
-    "The sketch of the sorted non-missing values `x`: distinct values with counts, compressed to at most `k`."
-    v, w = _runs(x)
-    v, w, err = _compress(v, w, k)
-    return SketchSummary(n, n_missing, v, w, err, k, *_mean_m2(x))
+    "The sketch of the sorted non-missing values `x` (`n` rows, `n_missing` missing) in at most `k` items."
+    return _sketch_of_runs(*_runs(x), n, n_missing, k, *_mean_m2(x))
+
+def _level_list(s, k:int)->tuple[list, list, list]:
+    "The levels, compactions and tilts of summary `s` (an exact one is put in levels first)."
+    if s.sketch is None or s.exact: return _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
+    ends = np.cumsum(s.levels)
+    return [s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions), list(s.tilt)
 
 def _merge_sketches(a, b)->SketchSummary:
-    "The merged sketch of two numeric summaries, one of them at least a sketch: errors add, compression adds its own."
+    "The merged sketch of two numeric summaries, one of them at least a sketch: levels joined, then compacted."
     k = min(s.sketch for s in (a, b) if s.sketch is not None)
-    v, w = np.concatenate([a.values, b.values]), np.concatenate([a.weights, b.weights])
-    o = np.argsort(v, kind="stable")
-    v, w, err = _compress(*_runs(v[o], w[o]), k)
     (na, ma, qa), (nb, mb, qb) = a.moments(), b.moments()
-    n = na + nb
-    d = mb - ma
+    n, d = na + nb, mb - ma
     mean, m2 = (ma + d * nb / n, qa + qb + d * d * na * nb / n) if n else (0.0, 0.0)   # Chan et al.'s pairwise update
-    return SketchSummary(a.n + b.n, a.n_missing + b.n_missing, v, w, a.rank_error + b.rank_error + err, k, mean, m2)
+    rows, missing = a.n + b.n, a.n_missing + b.n_missing
+    if all(s.sketch is None or s.exact for s in (a, b)):      # both exact: exact while the distinct values fit
+        v, w = np.concatenate([a.values, b.values]), np.concatenate([a.weights, b.weights])
+        o = np.argsort(v, kind="stable")
+        return _sketch_of_runs(*_runs(v[o], w[o]), rows, missing, k, mean, m2)
+    (la, ca, ta), (lb, cb, tb) = _level_list(a, k), _level_list(b, k)
+    add = lambda x, y: [(x[h] if h < len(x) else 0) + (y[h] if h < len(y) else 0) for h in range(max(len(x), len(y)))]
+    levels = [np.sort(np.concatenate([la[h] if h < len(la) else [], lb[h] if h < len(lb) else []]))
+              for h in range(max(len(la), len(lb)))]
+    comps, tilt = add(ca, cb), add(ta, tb)
+    _compact(levels, comps, tilt, k)
+    return _sketch(rows, missing, levels, comps, tilt, k, mean, m2)
+
 
 # %% ../nbs/14a_profile.ipynb #3e162fc4
 def _merge_summaries(c, a, b):
@@ -232,8 +345,14 @@ def _numeric_values(z, i:int, where:str, distinct:bool)->np.ndarray:
                                     f"(not so at position {int(np.argmax(bad)) + 1})")
     return v
 
-def _read_column(z, i:int, s)->tuple:
-    "The name and summary of column `i` of a profile file's header `s`, every field checked."
+def _counts(s:dict, key:str, where:str)->list:
+    v = s.get(key)
+    if not isinstance(v, list) or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in v):
+        raise _Unreadable(f"{where}: field {key!r} must be a list of whole numbers >= 0, got {v!r}")
+    return v
+
+def _read_column(z, i:int, s, old:bool=False)->tuple:
+    "The name and summary of column `i` of a profile file's header `s` (`old`: format 1), every field checked."
     if not isinstance(s, dict) or "name" not in s: raise _Unreadable(f"column {i}: each column must be an object with a 'name'")
     name = s["name"]
     if not isinstance(name, (str, int, float)) or isinstance(name, bool):
@@ -254,17 +373,43 @@ def _read_column(z, i:int, s)->tuple:
         v = _numeric_values(z, i, where, distinct=False)
         if len(v) != n - n_missing: raise _Unreadable(f"{where}: {len(v)} values stored for n - n_missing = {n - n_missing} rows")
         return name, NumericSummary(n, n_missing, v)
+    if old: raise _Unreadable(f"{where} is a quantile sketch in the format {_FORMAT_1!r}, which this version cannot "
+                              "merge or bound (its sketches keep levels now): profile the data again with "
+                              "Profile.from_frame(df, sketch=k) and save it")
     k = _count(s, "sketch", where)
     if k < SKETCH_MIN: raise _Unreadable(f"{where}: sketch size {k} is below the smallest allowed, {SKETCH_MIN}")
-    v, w = _numeric_values(z, i, where, distinct=True), _array(z, f"weights_{i}", where, "int64")
-    if len(v) > k: raise _Unreadable(f"{where}: {len(v)} values stored in a sketch of at most {k}")
-    if len(w) != len(v): raise _Unreadable(f"{where}: {len(w)} weights for {len(v)} values")
-    if (w <= 0).any(): raise _Unreadable(f"{where}: weights must be >= 1")
-    if int(w.sum()) != n - n_missing: raise _Unreadable(f"{where}: the weights add up to {int(w.sum())}, not n - n_missing = {n - n_missing}")
-    err, mean, m2 = _count(s, "rank_error", where), _number(s, "mean", where), _number(s, "m2", where)
-    if err > n - n_missing: raise _Unreadable(f"{where}: rank_error {err} is larger than the {n - n_missing} rows it is about")
+    mean, m2 = _number(s, "mean", where), _number(s, "m2", where)
     if m2 < 0: raise _Unreadable(f"{where}: m2 (a sum of squares) must be >= 0, got {m2}")
-    return name, SketchSummary(n, n_missing, v, w, err, k, mean, m2)
+    levels, comps, tilt = _counts(s, "levels", where), _counts(s, "compactions", where), s.get("tilt")
+    if not isinstance(tilt, list) or len(tilt) != len(comps) or any(isinstance(t, bool) or not isinstance(t, int)
+                                                                  or abs(t) > c for t, c in zip(tilt, comps)):
+        raise _Unreadable(f"{where}: field 'tilt' must be a list of whole numbers, one per level of 'compactions', "
+                          f"each at most its level's compactions in size, got {tilt!r}")
+    if not levels:                                             # exact: distinct values with their rows
+        if comps: raise _Unreadable(f"{where}: an exact sketch (no levels) has no compactions, got {comps}")
+        v, w = _numeric_values(z, i, where, distinct=True), _array(z, f"weights_{i}", where, "int64")
+        if len(v) > k: raise _Unreadable(f"{where}: {len(v)} values stored in a sketch of at most {k}")
+        if len(w) != len(v): raise _Unreadable(f"{where}: {len(w)} weights for {len(v)} values")
+        if (w <= 0).any(): raise _Unreadable(f"{where}: weights must be >= 1")
+        if int(w.sum()) != n - n_missing: raise _Unreadable(f"{where}: the weights add up to {int(w.sum())}, not n - n_missing = {n - n_missing}")
+        return name, SketchSummary(n, n_missing, v, w, (), (), (), k, mean, m2)
+    if len(levels) > 62 or len(comps) > len(levels):
+        raise _Unreadable(f"{where}: {len(levels)} levels and {len(comps)} compaction counts (at most 62 levels, "
+                          "and no more compaction counts than levels)")
+    x = _array(z, f"values_{i}", where, "float64")
+    if not np.isfinite(x).all(): raise _Unreadable(f"{where}: values must be finite ({int((~np.isfinite(x)).sum())} are not)")
+    if len(x) != sum(levels) or len(x) > k:
+        raise _Unreadable(f"{where}: {len(x)} values stored for levels holding {sum(levels)}, in a sketch of at most {k}")
+    rows = sum(c << h for h, c in enumerate(levels))
+    if rows != n - n_missing: raise _Unreadable(f"{where}: the levels hold {rows} rows, not n - n_missing = {n - n_missing}")
+    ends = np.cumsum(levels)
+    for h, (m, e) in enumerate(zip(levels, ends)):
+        if (np.diff(x[e - m:e]) < 0).any(): raise _Unreadable(f"{where}: level {h} is not sorted")
+    if len(x) and (x[:levels[0]].min(initial=np.inf) != x.min() or x[:levels[0]].max(initial=-np.inf) != x.max()):
+        raise _Unreadable(f"{where}: level 0 must hold the smallest and the largest value")
+    bad = [h for h, c in enumerate(comps) if c << (h + 1) > n - n_missing]
+    if bad: raise _Unreadable(f"{where}: {comps[bad[0]]} compactions at level {bad[0]} are more than {n - n_missing} rows allow")
+    return name, SketchSummary(n, n_missing, x, None, tuple(levels), tuple(comps), tuple(tilt), k, mean, m2)
 
 def _read_profile(z)->dict:
     "The columns of the opened profile archive `z`, or `_Unreadable` saying what is wrong."
@@ -274,12 +419,13 @@ def _read_profile(z)->dict:
     try: meta = json.loads(str(meta))
     except ValueError as e: raise _Unreadable(f"the header is not valid JSON ({e})") from None
     if not isinstance(meta, dict): raise _Unreadable("the header must be a JSON object")
-    if meta.get("format") != _FORMAT: raise _Unreadable(f"unknown format {meta.get('format')!r} (expected {_FORMAT!r})")
+    if meta.get("format") not in (_FORMAT, _FORMAT_1):
+        raise _Unreadable(f"unknown format {meta.get('format')!r} (expected {_FORMAT!r}, or {_FORMAT_1!r} without sketches)")
     cols = meta.get("columns")
     if not isinstance(cols, list): raise _Unreadable("header field 'columns' must be a list")
     out = {}
     for i, s in enumerate(cols):
-        name, summary = _read_column(z, i, s)
+        name, summary = _read_column(z, i, s, meta["format"] == _FORMAT_1)
         if name in out: raise _Unreadable(f"column {name!r} appears twice")
         out[name] = summary
     return out
@@ -333,10 +479,13 @@ class Profile:
         for i, (c, s) in enumerate(self.columns.items()):
             head = {"name": c, "kind": s.kind, "n": int(s.n), "n_missing": int(s.n_missing)}
             if s.kind == "categorical": head["counts"] = {str(k): int(v) for k, v in s.counts.items()}
+            elif isinstance(s, SketchSummary):      # the items (level by level) and, when exact, their rows
+                head.update(sketch=int(s.sketch), mean=float(s.mean), m2=float(s.m2),
+                            levels=[int(m) for m in s.levels], compactions=[int(c) for c in s.compactions],
+                            tilt=[int(t) for t in s.tilt])
+                arrays[f"values_{i}"] = np.asarray(s.items, "float64")
+                if s.exact: arrays[f"weights_{i}"] = np.asarray(s.counts, "int64")
             else: arrays[f"values_{i}"] = np.asarray(s.values, "float64")
-            if isinstance(s, SketchSummary):
-                head.update(rank_error=int(s.rank_error), sketch=int(s.sketch), mean=float(s.mean), m2=float(s.m2))
-                arrays[f"weights_{i}"] = np.asarray(s.weights, "int64")
             cols.append(head)
         meta = json.dumps({"format": _FORMAT, "columns": cols}, allow_nan=False)
         with open(path, "wb") as f: np.savez(f, meta=np.array(meta), **arrays)

@@ -1,7 +1,8 @@
 """`Profile.load` trusts nothing in the file: every field is checked, every unreadable file is a ValueError
 "not a readable mlparity profile: <path>: <what>", and a Hypothesis fuzz of corrupted files (truncation, byte flips,
 edited header fields) gets either that error or a valid profile, never an exception from numpy, zipfile or json, and
-always quickly. Old files (written before profiles moved to mlparity.profile) still load."""
+always quickly. Old files (format 1, written before sketches kept levels) still load when they hold no sketch, and a
+sketch in format 1 is refused with an error naming the file and the format."""
 import io, json, math, time, zipfile
 
 import numpy as np
@@ -13,7 +14,8 @@ from mlparity.profile import Profile, NumericSummary, SketchSummary, Categorical
 from mlparity.drift import drift_report
 
 PREFIX = "not a readable mlparity profile: "
-FMT = "mlparity.drift.Profile/1"
+FMT = "mlparity.profile.Profile/2"
+FMT_1 = "mlparity.drift.Profile/1"
 
 
 def frame(n=300, seed=0):
@@ -33,11 +35,15 @@ def good_meta():
     return {"format": FMT, "columns": [
         {"name": "x", "kind": "numeric", "n": 4, "n_missing": 1},
         {"name": "c", "kind": "categorical", "n": 4, "n_missing": 0, "counts": {"a": 3, "b": 1}},
-        {"name": "s", "kind": "numeric", "n": 10, "n_missing": 0, "rank_error": 1, "sketch": 16, "mean": 2.0, "m2": 5.0}]}
+        {"name": "s", "kind": "numeric", "n": 10, "n_missing": 0, "sketch": 16, "mean": 2.0, "m2": 5.0,
+         "levels": [], "compactions": [], "tilt": []},
+        {"name": "L", "kind": "numeric", "n": 5, "n_missing": 1, "sketch": 16, "mean": 4.0, "m2": 41.0,
+         "levels": [2, 1], "compactions": [1], "tilt": [1]}]}
 
 
 def good_arrays():
-    return {"values_0": np.array([1.0, 2.0, 3.0]), "values_2": np.array([0.0, 2.0, 5.0]), "weights_2": np.array([3, 4, 3])}
+    return {"values_0": np.array([1.0, 2.0, 3.0]), "values_2": np.array([0.0, 2.0, 5.0]), "weights_2": np.array([3, 4, 3]),
+            "values_3": np.array([0.0, 9.0, 4.0])}
 
 
 def edit(meta, col, **fields):
@@ -52,16 +58,19 @@ def test_the_hand_made_file_is_valid(tmp_path):
     p = Profile.load(write(tmp_path / "ok.npz", good_meta(), **good_arrays()))
     assert p.columns["x"] == NumericSummary(4, 1, np.array([1.0, 2.0, 3.0]))
     assert p.columns["c"] == CategoricalSummary(4, 0, {"a": 3, "b": 1})
-    assert p.columns["s"] == SketchSummary(10, 0, np.array([0.0, 2.0, 5.0]), np.array([3, 4, 3]), 1, 16, 2.0, 5.0)
+    assert p.columns["s"] == SketchSummary(10, 0, np.array([0.0, 2.0, 5.0]), np.array([3, 4, 3]), (), (), (), 16, 2.0, 5.0)
+    L = p.columns["L"]        # a sketch in levels: 0 and 9 at level 0 (a row each), 4 at level 1 (two rows)
+    assert L == SketchSummary(5, 1, np.array([0.0, 9.0, 4.0]), None, (2, 1), (1,), (1,), 16, 4.0, 41.0)
+    assert L.values.tolist() == [0.0, 4.0, 9.0] and L.weights.tolist() == [1, 2, 1] and L.rank_error == 1
 
 
 def test_a_file_written_by_the_old_code_still_loads(tmp_path):
-    "The format is unchanged: a file laid out as mlparity.drift wrote it (dict summaries, same keys) loads."
+    "A file in format 1, as mlparity.drift wrote it (dict summaries, same keys), loads when it holds no sketch."
     df = frame()
     x = np.sort(df["x"].dropna().to_numpy())
     counts = {k: int(v) for k, v in sorted(df["c"].value_counts().items())}
     k = np.sort(df["k"].to_numpy().astype(float))
-    meta = {"format": FMT, "columns": [{"name": "x", "kind": "numeric", "n": 300, "n_missing": int(df["x"].isna().sum())},
+    meta = {"format": FMT_1, "columns": [{"name": "x", "kind": "numeric", "n": 300, "n_missing": int(df["x"].isna().sum())},
                                        {"name": "c", "kind": "categorical", "n": 300, "n_missing": 0, "counts": counts},
                                        {"name": "k", "kind": "numeric", "n": 300, "n_missing": 0}]}
     old = Profile.load(write(tmp_path / "old.npz", meta, values_0=x, values_2=k))
@@ -70,9 +79,18 @@ def test_a_file_written_by_the_old_code_still_loads(tmp_path):
     pd.testing.assert_frame_equal(drift_report(old, cur).table, drift_report(df, cur).table)
 
 
+def test_a_sketch_in_the_old_format_is_refused_naming_the_file_and_the_format(tmp_path):
+    meta = {"format": FMT_1, "columns": [{"name": "s", "kind": "numeric", "n": 10, "n_missing": 0, "rank_error": 1,
+                                          "sketch": 16, "mean": 2.0, "m2": 5.0}]}
+    path = write(tmp_path / "old_sketch.npz", meta, values_0=np.array([0.0, 2.0, 5.0]), weights_0=np.array([3, 4, 3]))
+    with pytest.raises(ValueError) as e: Profile.load(path)
+    assert str(e.value).startswith(f"{PREFIX}{path}: column 's' is a quantile sketch in the format {FMT_1!r}")
+    assert "Profile.from_frame(df, sketch=k)" in str(e.value)
+
+
 def test_save_load_round_trip_exact_and_sketch(tmp_path):
     df = frame(5_000)
-    for sketch in (None, 64):
+    for sketch in (None, 64, 10_000):       # exact, a sketch in levels, a sketch holding every distinct value
         p = Profile.from_frame(df, sketch=sketch)
         p.save(tmp_path / "p.npz")
         assert Profile.load(tmp_path / "p.npz") == p
@@ -110,7 +128,15 @@ HOSTILE = [
      "20 values stored in a sketch of at most 16"),
     ("negative m2", edit(M, 2, m2=-1.0), A, "m2 (a sum of squares) must be >= 0"),
     ("NaN mean (as JSON NaN)", edit(M, 2, mean=float("nan")), A, "field 'mean' must be a finite number"),
-    ("rank_error above the rows", edit(M, 2, rank_error=11), A, "rank_error 11 is larger than the 10 rows"),
+    ("compactions above the rows", edit(M, 3, compactions=[3], tilt=[1]), A, "3 compactions at level 0 are more than 4 rows allow"),
+    ("tilt larger than the compactions", edit(M, 3, tilt=[2]), A, "field 'tilt' must be a list of whole numbers"),
+    ("tilt missing", edit(M, 3, tilt=...), A, "field 'tilt' must be a list"),
+    ("levels not a list", edit(M, 3, levels=3), A, "field 'levels' must be a list of whole numbers >= 0, got 3"),
+    ("levels holding other rows", edit(M, 3, levels=[1, 2]), A, "the levels hold 5 rows, not n - n_missing = 4"),
+    ("levels holding other items", edit(M, 3, levels=[4]), A, "3 values stored for levels holding 4"),
+    ("level 0 without the extremes", M, A | {"values_3": np.array([0.0, 4.0, 9.0])}, "level 0 must hold the smallest and the largest value"),
+    ("unsorted level", M, A | {"values_3": np.array([9.0, 0.0, 4.0])}, "level 0 is not sorted"),
+    ("compactions on an exact sketch", edit(M, 2, compactions=[1], tilt=[0]), A, "an exact sketch (no levels) has no compactions"),
     ("unknown format", {**M, "format": "mlparity.drift.Profile/9"}, A, "unknown format 'mlparity.drift.Profile/9'"),
     ("no format", {"columns": M["columns"]}, A, "unknown format None"),
     ("columns not a list", {**M, "columns": {"x": 1}}, A, "header field 'columns' must be a list"),

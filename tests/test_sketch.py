@@ -1,5 +1,5 @@
 """mlparity.drift's opt-in quantile sketch: the CDF error it states is never smaller than the true one and never larger
-than its guarantee; KS and Wasserstein stay within the report's stated bounds; PSI and JS stay within the error
+than its guarantee, and on the benchmark's distributions at most twice the true one in any merge order; KS and Wasserstein stay within the report's stated bounds; PSI and JS stay within the error
 measured here; columns with few distinct values stay exact; the report says when it is approximate."""
 import math, os
 
@@ -57,8 +57,8 @@ def test_stated_error_covers_the_true_error_and_stays_within_the_guarantee(kind,
     s = p.columns["x"]
     m = int((~np.isnan(x)).sum())
     assert s.n == n and s.n_missing == n - m and int(s.weights.sum()) == m   # no row lost or invented
-    assert len(s.values) <= k
-    assert true_cdf_error(x, s) <= s.rank_error <= (depth + 1) * 2 * m / (k - 2)
+    assert len(s.values) <= k and len(s.items) <= k
+    assert true_cdf_error(x, s) <= s.rank_error <= 16 * m / k          # stated >= true, and below 16 N/k in this range
     if m: assert s.values[0] == np.nanmin(x) and s.values[-1] == np.nanmax(x)   # the range is kept exactly
     if m > 1: assert math.isclose(math.sqrt(s.m2 / m), np.nanstd(x), rel_tol=1e-9, abs_tol=1e-12)
 
@@ -84,7 +84,7 @@ def test_ks_and_wasserstein_within_the_stated_bounds_psi_js_within_measured(kind
         # the verdict stands. This is why no bound is stated for PSI and JS.
         assert rep.table.set_index("method").loc[["psi", "js"], "drifted"].tolist() == [True, True]
         return
-    tol = 0.01 if k == 256 else 0.002                                    # ... their error is bounded here instead
+    tol = 0.02 if k == 256 else 0.002                                    # ... their error is bounded here instead
     assert abs(got["psi"] - exact["psi"]) <= tol and abs(got["js"] - exact["js"]) <= tol
 
 
@@ -141,7 +141,7 @@ def test_sketched_profile_round_trips_and_merges_with_an_exact_one(tmp_path):
     both = back.merge(Profile.from_frame(df.iloc[30_000:]))           # an exact profile merged into a sketch
     s = both.columns["x"]
     assert s.sketch == 300 and len(s.values) <= 300 and int(s.weights.sum()) == 40_000
-    assert true_cdf_error(df["x"].to_numpy(), s) <= s.rank_error <= 2 * 40_000 / 298
+    assert true_cdf_error(df["x"].to_numpy(), s) <= s.rank_error <= 16 * 40_000 / 300
     assert both.columns["c"].counts == Profile.from_frame(df).columns["c"].counts
 
 
@@ -151,3 +151,29 @@ def test_bad_sketch_sizes_are_refused(bad):
     with pytest.raises(ValueError, match=r"sketch must be None \(keep every value: exact\) or an integer >= 16"):
         drift_report(df, df, sketch=bad)
     with pytest.raises(ValueError, match="sketch must be None"): Profile.from_frame(df, sketch=bad)
+
+
+@pytest.mark.parametrize("kind", ["normal", "lognormal", "atom"])
+@pytest.mark.parametrize("seed", [11, 12])
+def test_stated_error_is_between_one_and_two_times_the_true_error_in_any_merge_order(kind, seed):
+    "The benchmark's distributions at a smaller size: one partition, 64 merged pairwise, 64 merged in a left fold."
+    x = sample(kind, 200_000, np.random.default_rng(seed))
+    parts = [Profile.from_frame(piece, sketch=1024) for piece in split(pd.DataFrame({"x": x}), 64)]
+    fold = parts[0]
+    for p in parts[1:]: fold = fold.merge(p)
+    for how, p in (("one partition", Profile.from_frame(pd.DataFrame({"x": x}), sketch=1024)), ("pairwise", tree(parts)[0]),
+                   ("left fold", fold)):
+        s = p.columns["x"]
+        true = true_cdf_error(x, s)
+        assert 0 < true <= s.rank_error <= 2 * true, (how, true, s.rank_error)
+        assert len(s.items) <= 1024 and int(s.weights.sum()) == len(x)
+
+
+def test_merge_order_changes_the_error_little():
+    "Pairwise and left-fold merges of the same 64 partitions: errors of the same size (the old sketch's differed 2-5x)."
+    x = sample("normal", 200_000, np.random.default_rng(4))
+    parts = [Profile.from_frame(piece, sketch=1024) for piece in split(pd.DataFrame({"x": x}), 64)]
+    fold = parts[0]
+    for p in parts[1:]: fold = fold.merge(p)
+    a, b = true_cdf_error(x, tree(parts)[0].columns["x"]), true_cdf_error(x, fold.columns["x"])
+    assert max(a, b) <= 2.5 * min(a, b), (a, b)
