@@ -24,48 +24,42 @@ __all__ = ['METHODS', 'THRESHOLDS', 'ks_2samp_sorted', 'wasserstein_sorted', 'ps
 KS_FAST_N = 1000   # from this many effective rows N, KS p-values below about 0.024 come from the asymptotic formula
 
 # %% ../nbs/14_drift.ipynb #76903cdc
-def ks_2samp_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->tuple[float, float]:
+def ks_2samp_sorted(a:np.ndarray, b:np.ndarray)->tuple[float, float]:
     "Two-sided two-sample KS statistic and p-value of sorted samples `a`, `b`, as `scipy.stats.ks_2samp` computes them."
     n1, n2 = len(a), len(b)
-    c = _cross(a, b, cache)
-    R, a_le_b = c["R"], c["a_le_b"]
-    # n1*n2*(F_a - F_b), exact integers, at each value of a (where the largest gap is) and of b (the smallest)
-    up = lambda i, j: np.arange(i + 1, j + 1, dtype=np.int64) * n2 - R[i:j] * n1
-    down = lambda i, j: a_le_b[i:j] * n2 - np.arange(i + 1, j + 1, dtype=np.int64) * n1
-    (hi, k), (lo, j) = _extreme(up, n1, max), _extreme(down, n2, min)
+    if not n1 or not n2: raise ValueError(f"KS needs a value in each sample, got {n1} and {n2} values")
+    up, k, R = _max_gap(a, b)    # largest n1*n2*(F_a - F_b), at values of a: (k+1)*n2 - R*n1 (R: values of b <= a[k])
+    dn, j, A = _max_gap(b, a)    # largest n1*n2*(F_b - F_a), at values of b: (j+1)*n1 - A*n2 (A: values of a <= b[j])
     # scipy takes the largest F_a - F_b in floats (i/n1 - j/n2) over every point; equal integer gaps can round apart,
     # so take the largest float over every point where the integer gap is largest. Those are values of a (at a value
     # of b that reaches it, the same counts hold at the value of a equal to it); for the smallest, values of b.
-    d_up = float(((k + 1) / n1 - R[k] / n2).max()) if hi > 0 else 0.0
-    d_dn = min(max(-float((a_le_b[j] / n1 - (j + 1) / n2).min()), 0.0), 1.0) if lo < 0 else 0.0
+    d_up = float(((k + 1) / n1 - R / n2).max()) if up > 0 else 0.0
+    d_dn = min(max(-float((A / n1 - (j + 1) / n2).min()), 0.0), 1.0) if dn > 0 else 0.0
     return _ks_pvalue(d_dn if d_dn > d_up else d_up, n1, n2)
 
-_BLOCK = 1 << 16   # rows per block of the KS gaps: small enough to stay in cache, large enough that Python is not the cost
+_FAN = 16   # each round of the KS search splits the blocks still in the running into this many
 
-def _extreme(f, n:int, pick)->tuple[int, np.ndarray]:
-    "The `pick` (max or min) of the blocks `f(i, j)` over 0..n, and every index where it is reached."
-    best, at = None, []
-    for i in range(0, n, _BLOCK):
-        v = f(i, min(i + _BLOCK, n))
-        m = int(v.max() if pick is max else v.min())
-        if best is None or pick(m, best) != best: best, at = m, [i + np.flatnonzero(v == m)]
-        elif m == best: at.append(i + np.flatnonzero(v == m))
-    return best, np.concatenate(at)
-
-
-def _cross(a, b, cache):
-    "Where each sample falls in the other, shared by KS and Wasserstein: the one O(n log n) step after the sorts."
-    if cache is not None and "L" in cache: return cache
-    n2 = len(b)
-    L = np.searchsorted(b, a, "left")                         # number of b strictly below each a
-    a_le_b = np.bincount(L, minlength=n2 + 1)[:n2]
-    np.cumsum(a_le_b, out=a_le_b)                             # number of a <= each b (a_i <= b_j iff L_i <= j)
-    shared = any((np.take(b, L[i:i + _BLOCK], mode="clip") == a[i:i + _BLOCK]).any()   # a value in both samples
-                 for i in range(0, len(a), _BLOCK))                                      # (L = n2: b[-1] < a)
-    R = np.searchsorted(b, a, "right") if shared else L       # number of b <= each a
-    out = dict(L=L, R=R, a_le_b=a_le_b)
-    if cache is not None: cache.update(out)
-    return out
+def _max_gap(x:np.ndarray, y:np.ndarray)->tuple[int, np.ndarray, np.ndarray]:
+    "Largest `h(i) = (i+1)*len(y) - C(i)*len(x)` over sorted `x`, `C(i)` the values of sorted `y` <= `x[i]`; every `i` and `C(i)` reaching it."
+    nx, ny = len(x), len(y)
+    st, en, before = np.zeros(1, np.int64), np.array([nx], np.int64), np.zeros(1, np.int64)  # blocks [st, en) in the running
+    s, best = _FAN ** max(0, int(math.log(nx, _FAN)) - 1), None
+    while True:
+        per = (en - st + s - 1) // s                          # each block cut into pieces of s values
+        first = np.cumsum(per) - per
+        blk = np.repeat(np.arange(len(st)), per)
+        e = np.minimum(st[blk] + (np.arange(per.sum()) - first[blk] + 1) * s, en[blk]) - 1   # last index of each piece
+        C = np.searchsorted(y, x[e], "right")
+        h = (e + 1) * ny - C * nx                             # exact at the last value of each piece
+        m = int(h.max())
+        best = m if best is None else max(best, m)
+        if s == 1:
+            w = h == best
+            return best, e[w], C[w]
+        low = np.empty_like(C); low[1:] = C[:-1]; low[first] = before   # C(i) is at least C just before the piece,
+        keep = (e + 1) * ny - low * nx >= best                # so h(i) <= (e+1)*ny - low*nx inside it: drop the rest
+        start = np.empty_like(e); start[1:] = e[:-1] + 1; start[first] = st
+        st, en, before, s = start[keep], e[keep] + 1, low[keep], max(1, s // _FAN)
 
 def _ks_pvalue(d:float, n1:int, n2:int)->tuple[float, float]:
     "The statistic and p-value as scipy's `method='auto'` gives them, with a fast asymptotic formula where scipy's is slow."
@@ -91,18 +85,22 @@ def _smirnov_twice(d:float, N:float)->float:
     return float(min(1.0, 2 * math.exp(-(6 * N * d + 1) ** 2 / (18 * N) + (0.45 * q - 4 / 9 * q * q) / N)))
 
 # %% ../nbs/14_drift.ipynb #cde2f696
-def wasserstein_sorted(a:np.ndarray, b:np.ndarray, cache:dict|None=None)->float:
+_BLOCK = 1 << 16   # values per block of the Wasserstein sums: small enough to stay in cache, large enough that Python is not the cost
+
+def wasserstein_sorted(a:np.ndarray, b:np.ndarray)->float:
     "1-Wasserstein distance between sorted samples `a` and `b`, as `scipy.stats.wasserstein_distance` computes it."
     n1, n2 = len(a), len(b)
+    if not n1 or not n2: raise ValueError(f"the Wasserstein distance needs a value in each sample, got {n1} and {n2} values")
     if n1 == n2: return float(np.mean(np.abs(a - b)))     # equal sizes: match the i-th smallest with the i-th smallest
-    c = _cross(a, b, cache)
-    pa = np.arange(n1) + c["L"]                        # position of each value in the merged order (a first on ties)
-    pb = np.arange(n2) + c["a_le_b"]
-    merged, diff = np.empty(n1 + n2), np.empty(n1 + n2, dtype=np.int64)
-    merged[pa], merged[pb] = a, b
-    diff[pa] = np.arange(1, n1 + 1) * n2 - c["L"] * n1   # n1*n2*(F_a - F_b) just right of each merged value
-    diff[pb] = c["a_le_b"] * n2 - np.arange(1, n2 + 1) * n1
-    return float(np.dot(np.abs(diff[:-1]).astype(np.float64), np.diff(merged)) / (n1 * n2))
+    total = 0                                             # in units of 1/(n1*n2) of probability
+    for i0 in range(0, n1, _BLOCK):                       # the steps of a's quantile function, at levels i/n1
+        i = np.arange(i0 + 1, min(i0 + _BLOCK, n1) + 1, dtype=np.int64)
+        q = (i * n2 - 1) // n1                            # b's levels j/n2 below i/n1: b's quantile there is b[q]
+        total += float((np.abs(a[i - 1] - b[q]) * (i * n2 - np.maximum((i - 1) * n2, q * n1))).sum())
+    for j0 in range(0, n2, _BLOCK):                       # b's steps, at levels j/n2 (empty where one equals an i/n1)
+        j = np.arange(j0 + 1, min(j0 + _BLOCK, n2) + 1, dtype=np.int64)
+        total += float((np.abs(a[(j * n1 - 1) // n2] - b[j - 1]) * (j * n1 - np.maximum((j - 1) * n1, j * n1 // n2 * n2))).sum())
+    return total / (n1 * n2)
 
 # %% ../nbs/14_drift.ipynb #99250cab
 PSI_EPS = 1e-4   # share given to an empty bin in PSI, as Evidently does, so that log(0) never happens
@@ -254,13 +252,13 @@ def _row(col, method, stat, p, effect, thr):
                 drifted=None if np.isnan(stat) else bool(drifted))
 
 def _numeric_stat(method, r, c, cache):
-    "(statistic, p_value, effect_size) of `method` on numeric summaries; `cache` holds work shared by methods."
+    "(statistic, p_value, effect_size) of `method` on numeric summaries; `cache` holds the bins PSI and JS share."
     if r.sketch is not None or c.sketch is not None: return _weighted_numeric_stat(method, r, c, cache)
     a, b = r.values, c.values
     if method == "ks":
-        d, p = ks_2samp_sorted(a, b, cache); return d, p, d
+        d, p = ks_2samp_sorted(a, b); return d, p, d
     if method == "wasserstein":
-        w, sd = wasserstein_sorted(a, b, cache), float(np.std(a))
+        w, sd = wasserstein_sorted(a, b), float(np.std(a))
         w = w / sd if sd > 0 else (0.0 if w == 0 else math.inf)
         return w, math.nan, w
     if "bins" not in cache: cache["bins"] = _quantile_counts(a, b)

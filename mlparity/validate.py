@@ -193,8 +193,42 @@ def _min_max(s:pd.Series)->tuple[float, float]:
         return (float(np.nanmin(x)), float(np.nanmax(x))) if x.dtype.kind == "f" else (float(x.min()), float(x.max()))
     return float(s.min()), float(s.max())
 
+def _nulls_and_range(s:pd.Series, kind:str)->tuple[int, Any, Any]:
+    "Nulls, lowest and highest value of a numeric or datetime column `s`, in as few passes as its storage allows."
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":   # numpy numbers: plain reductions, NaN only looked for if there
+        x = s.to_numpy()
+        lo, hi = x.min(), x.max()                                 # a NaN anywhere makes both NaN (numpy propagates it)
+        if x.dtype.kind != "f" or not (np.isnan(lo) or np.isnan(hi)): return 0, float(lo), float(hi)
+        n_null = int(np.isnan(x).sum())
+        return (n_null, *_min_max(s)) if n_null < len(x) else (n_null, None, None)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":   # ticks: NaT is the smallest
+        v = s.array.view("i8")
+        i = int(v.argmin())
+        if v[i] != np.iinfo(np.int64).min: return 0, s.iloc[i], s.iloc[int(v.argmax())]
+    n_null = int(s.isna().sum())
+    if n_null == len(s): return n_null, None, None
+    return (n_null, *(_min_max(s) if kind in ("integer", "float") else (s.min(), s.max())))
+
+def _arrow_text(s:pd.Series):
+    "The pyarrow array behind a text column stored by pyarrow (pandas' `str`), or None for other storage."
+    dt = s.dtype
+    if not (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow" or
+            isinstance(dt, pd.ArrowDtype) and str(dt.pyarrow_dtype) in ("string", "large_string")): return None
+    a = s.array.__arrow_array__()
+    return a.chunk(0) if getattr(a, "num_chunks", 0) == 1 else a
+
 def _categories(s:pd.Series, most:int|None)->list|None:
     "The distinct non-null values of `s`, or None when there are more than `most` (a first slice of rows says so early)."
+    a = _arrow_text(s)
+    if a is not None:                                         # pyarrow's own hash pass, without pandas' wrapping
+        import pyarrow.compute as pc
+        if most is not None and len(a) > 16_384 and pc.count_distinct(a.slice(0, 4_096)).as_py() > most: return None
+        uniq = pc.unique(a).drop_null()
+        return None if most is not None and len(uniq) > most else uniq.to_pylist()
+    if s.dtype == bool:                                       # numpy booleans: two reductions instead of a hash pass
+        x = s.to_numpy()
+        uniq = [v for v, seen in ((False, not x.all()), (True, bool(x.any()))) if seen]
+        return None if most is not None and len(uniq) > most else uniq
     if most is not None and len(s) > 16_384 and s.iloc[:4_096].nunique() > most: return None
     uniq = pd.Series(s.unique()).dropna()
     return None if most is not None and len(uniq) > most else uniq.tolist()
@@ -206,15 +240,19 @@ def _column_schema(s:pd.Series, is_id:bool, required:bool, tolerance:float, max_
     if kind == "mixed":
         raise TypeError(f"column {s.name!r} mixes kinds of values ({pd.api.types.infer_dtype(s, skipna=True)}); "
                         "convert it to one type before inferring a schema")
-    n_null = 0 if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub" else int(s.isna().sum())   # numpy ints hold no nulls
     lo = hi = cats = vmin = vmax = None
+    if not is_id and kind in ("integer", "float", "datetime"): n_null, low, high = _nulls_and_range(s, kind)
+    elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub": n_null = 0              # numpy ints and bools hold no nulls
+    else:
+        a = _arrow_text(s)
+        n_null = a.null_count if a is not None else int(s.isna().sum())
     if not is_id and n_null < len(s) and kind in ("integer", "float"):
-        vmin, vmax = _min_max(s)
+        vmin, vmax = low, high
         pad = tolerance * (vmax - vmin)
         lo, hi = (max(vmin - pad, 0.0) if vmin >= 0 else vmin - pad), vmax + pad
         if kind == "integer": lo, hi = float(np.floor(lo)), float(np.ceil(hi))
     elif not is_id and n_null < len(s) and kind == "datetime":
-        tmin, tmax = s.min(), s.max()
+        tmin, tmax = low, high
         lo = pd.Timestamp(tmin - tolerance * (tmax - tmin)).isoformat()
         if horizon is not None: hi = pd.Timestamp(tmax + horizon).isoformat()
     elif not is_id and n_null < len(s) and kind in ("string", "bool"):

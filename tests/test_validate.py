@@ -307,3 +307,38 @@ def test_reports_are_report_subclasses_complete_when_built():
     comp = check_compatibility(SCHEMA, Schema.infer(BASE.drop(columns="page_views"), key=KEY))
     assert type(comp) is CompatibilityReport and comp.failing == ["page_views"]
     assert all(f.check.startswith("validate.compat.") for f in comp) and comp.changes is comp.tables["changes"]
+
+
+# ---------------------------------------------------------------- inference's fast paths give the generic path's schema
+def _fields(schema):
+    "Every field of every column but the dtype name (the storage is what differs between the two paths)."
+    return {c: {k: v for k, v in cs.to_dict().items() if k != "dtype"} for c, cs in schema.columns.items()}
+
+def _storage_pairs(n, seed):
+    "A frame in the storage `Schema.infer` reads fast, and the same values in storage it reads through pandas."
+    rng = np.random.default_rng(seed)
+    text = np.where(rng.random(n) < 0.05, None, rng.choice(["aa", "bbb", "", "ééé", "x" * 30], n)).astype(object)
+    when = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s"))
+    fast = pd.DataFrame({
+        "f": rng.normal(0, 1, n), "f_nan": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+        "f_all_nan": np.full(n, np.nan), "flag": rng.random(n) < 0.5, "always": np.ones(n, bool),
+        "t": pd.array(text, dtype="str"), "t_many": pd.array([f"v{i}" for i in rng.integers(0, 5 * n, n)], dtype="str"),
+        "t_arrow": pd.array(text, dtype=pd.ArrowDtype(__import__("pyarrow").large_string())),
+        "d": when, "d_nat": when.where(rng.random(n) < 0.9), "d_tz": when.dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"),
+        "d_us": when.astype("datetime64[us]")})
+    slow = fast.assign(f=pd.array(fast.f, dtype="Float64"), f_nan=pd.array(fast.f_nan, dtype="Float64"),
+                       f_all_nan=pd.array(fast.f_all_nan, dtype="Float64"), flag=fast.flag.astype(object),
+                       always=fast.always.astype(object), t=fast.t.astype(object), t_many=fast.t_many.astype(object),
+                       t_arrow=fast.t_arrow.astype(object))
+    return fast, slow
+
+@pytest.mark.parametrize("n,seed", [(40, 0), (1_000, 1), (20_000, 2)])
+@pytest.mark.parametrize("max_categories", [0, 3, 50])
+def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
+    "Arrow text (null count and categories from pyarrow), numpy floats (NaN looked for only if there), numpy bools and datetimes (ticks) infer what pandas' generic reductions infer."
+    fast, slow = _storage_pairs(n, seed)
+    got, want = _fields(Schema.infer(fast, max_categories=max_categories)), _fields(Schema.infer(slow, max_categories=max_categories))
+    assert got == want
+    assert got["f_nan"]["null_rate"] > 0 and got["d_nat"]["null_rate"] > 0 and got["f_all_nan"]["null_rate"] == 1.0
+    if max_categories == 50 and n >= 1_000:
+        assert got["t"]["categories"] == sorted(["aa", "bbb", "", "ééé", "x" * 30]) and got["t_many"]["categories"] is None
