@@ -74,3 +74,21 @@ def test_dask_refuses_a_function():
     log, off = case(4)
     with pytest.raises(TypeError, match="runs on pandas"):
         compare_logged(dd.from_pandas(log, npartitions=2), lambda e, a: a, events=off, key="user_id")
+
+
+@pytest.mark.parametrize("atol", [None, 0.0, 1e-3])
+def test_dask_default_tolerance_equals_pandas(atol):
+    "The feature-scaled default atol (known only once every bucket is counted) gives pandas' report on Dask, as do explicit ones."
+    log, off = case(5)
+    noisy = log.index[::7]
+    log.loc[noisy, "x"] = log.loc[noisy, "x"] + np.where(log.loc[noisy, "x"] == 0, 3e-16, 0.0)   # float noise where training has 0.0
+    kw = dict(key="user_id", valid_time="valid_from") | ({} if atol is None else dict(atol=atol))
+    want = compare_logged(log, off, **kw)
+    noise = int(((log.loc[noisy, "x"] > 0) & (log.loc[noisy, "x"] < 1e-15)).sum())
+    assert noise > 0
+    strict = compare_logged(log, off, key="user_id", valid_time="valid_from", atol=0.0)
+    x = lambda r: r.summary.set_index("feature").loc["x", "mismatches"]
+    assert x(strict) > x(compare_logged(log, off, key="user_id", valid_time="valid_from"))   # the noise is a mismatch only when strict
+    with dask.config.set(scheduler="synchronous"):
+        got = compare_logged(dd.from_pandas(log, npartitions=4, sort=False), dd.from_pandas(off, npartitions=3, sort=False), **kw)
+    same(want, got)
