@@ -13,9 +13,9 @@ import pandas as pd
 
 from .core import Finding, Report, _is_dask, _check_choice
 from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr
-from ._parity_counts import (ParityCounts, FeatureCounts, KeyCount, _ATOL_SCALE, _MAX_PAIRS, _check_options, _value_kind,
+from ._parity_counts import (ParityCounts, FeatureCounts, KeyCount, _MAX_PAIRS, _check_options, _value_kind,
                                      _how, _numbers, _as_float, _compare_numbers, _exact_values, _compare_exact, _mean_abs,
-                                     _pow2_below, _atols, _merge_counts, _parity_report)
+                                     _atols, _merge_counts, _parity_report)
 
 # %% auto #0
 __all__ = ['LOG_TYPES', 'sampling_hash', 'log_files', 'FeatureLog', 'read_log', 'SkewReport', 'compare_logged', 'add_skew_parser',
@@ -565,13 +565,24 @@ def _as_of_rows(lkeys:list, lwhen:np.ndarray, offline:pd.DataFrame, keys:list, v
     pos = np.where(found, pos, -1)
     return order, pos, ent, vns[order]
 
+def _flip_bound(a:np.ndarray, b:np.ndarray, rtol:float)->float:
+    "A lower bound of the `atol` at which some of the mismatching numbers `a`, `b` would agree (inf: none would); conservative by a few rounding errors."
+    with np.errstate(invalid="ignore", over="ignore"):
+        fa, fb = _as_float(a), _as_float(b)
+        diff = np.abs(fa - fb)
+        ok = np.isfinite(diff)
+        if not ok.any(): return math.inf
+        diff = diff[ok]
+        return float((diff - np.maximum(np.abs(fa[ok]), np.abs(fb[ok])) * rtol - 1e-15 * diff).min())
+
 def _stale_ages(served:np.ndarray, off_vals:np.ndarray, order:np.ndarray, pos:np.ndarray, ent:np.ndarray, vt:np.ndarray,
-                when:np.ndarray, bad:np.ndarray, rtol, atol, lookback:int, probe=None)->tuple[np.ndarray, np.ndarray, bool]:
-    "For each mismatching request (`bad`), the age at the request of the latest earlier training row of its key (at most `lookback` back) equal to the served value (NaT: none), and whether one was found; and whether any comparison would go the other way with `atol` raised to `probe`. `off_vals` is in the table's row order; `order` sorts it."
+                when:np.ndarray, bad:np.ndarray, rtol, atol, lookback:int, probe:bool=False)->tuple[np.ndarray, np.ndarray, float]:
+    "For each mismatching request (`bad`), the age at the request of the latest earlier training row of its key (at most `lookback` back) equal to the served value (NaT: none), and whether one was found; with `probe`, a lower bound of the `atol` that would change a comparison (inf: none would). `off_vals` is in the table's row order; `order` sorts it."
     age = np.full(len(pos), np.timedelta64("NaT"), dtype="timedelta64[ns]")
     stale = np.zeros(len(pos), bool)
     todo = np.flatnonzero(bad & (pos >= 0))
-    sensitive = False
+    flip = math.inf
+    floats = served.dtype.kind in "iuf" and off_vals.dtype.kind in "iuf" and not (served.dtype.kind in "iu" and off_vals.dtype.kind in "iu")
     for j in range(1, lookback + 1):
         if not len(todo): break
         cand = pos[todo] - j
@@ -581,11 +592,11 @@ def _stale_ages(served:np.ndarray, off_vals:np.ndarray, order:np.ndarray, pos:np
         if not len(todo): break
         a, b = served[todo], off_vals[order[cand]]
         hit = ~_mismatch(a, b, rtol, atol)
-        if probe is not None and probe > atol and not sensitive: sensitive = bool((hit != ~_mismatch(a, b, rtol, probe)).any())
+        if probe and floats and not hit.all(): flip = min(flip, _flip_bound(a[~hit], b[~hit], rtol))
         age[todo[hit]] = when[todo[hit]] - vt[cand[hit]]
         stale[todo[hit]] = True
         todo = todo[~hit]
-    return age, stale, sensitive
+    return age, stale, flip
 
 # %% ../nbs/32_serving_logs.ipynb #bceb1696
 def _check_log(log, keys:list, time:str, columns)->list:
@@ -640,7 +651,7 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
     "One piece of the work (all of it on pandas; one bucket of keys on Dask): the parity counts of the training side against the served values keyed on the request id, and the log's own mergeable counts."
     keys, time, features, opts = kw["keys"], kw["time"], kw["features"], kw["opts"]
     st = dict(rows=len(log), missing=0, missing_cols=[], missing_ex=[], dups=0, conflicting=0, dup_ex=[], none=0, none_ex=[],
-              compared=0, periods={}, features={}, scales={}, sensitive=[])
+              compared=0, periods={}, features={}, scales={}, flip={})
     missing = np.zeros(len(log), bool)
     for c in keys + [time]: missing |= log[c].isna().to_numpy()
     if missing.any():
@@ -696,7 +707,7 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
     st["scales"] = {c: tuple(x + y for x, y in zip(_abs_sum(training[c]) if kinds[c][0] == "number" else (0.0, 0),
                                                     _abs_sum(served[c]) if kinds[c][1] == "number" else (0.0, 0))) for c in kinds}
     atols = kw["atols"] if kw["atols"] is not None else _atols(st["scales"], opts)
-    probe = kw.get("probe")
+    probe = kw["probe"]          # True: note per feature a lower bound of the atol that would change a verdict (see Dask)
     if kw["table"]:   # the age at each request of its as-of training row
         pos_c = pos if comp is None else pos[comp]
         base_age = (whenc - vt[pos_c]).astype(np.int64)
@@ -719,8 +730,9 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
         except (TypeError, ValueError): continue
         bad = d.bad
         sel = np.flatnonzero(bad)                          # in request order: the smallest ids first
-        if probe is not None and how == "number" and probe.get(c, 0.0) > tol and len(sel):   # would a larger atol change a verdict?
-            if (~_compare_numbers(a[sel], ma[sel], ia, b[sel], mb[sel], ib, opts.rtol, probe[c]).bad).any(): st["sensitive"].append(c)
+        if probe and how == "number" and not (ia and ib):
+            both = sel[~ma[sel] & ~mb[sel]]
+            st["flip"][c] = _flip_bound(a[both], b[both], opts.rtol) if len(both) else math.inf
         if n:
             ex = sel[:opts.max_examples]
             pairs = (None,)
@@ -746,9 +758,8 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
             if f["m"]:
                 try: sv, ov = _values(b_s), _values(offline[c])
                 except (TypeError, ValueError): continue
-                age, stale, sens = _stale_ages(sv, ov, order, pos_c, ent, vt, whenc, bad, opts.rtol, tol, kw["lookback"],
-                                               None if probe is None else probe.get(c))
-                if sens and c not in st["sensitive"]: st["sensitive"].append(c)
+                age, stale, flip = _stale_ages(sv, ov, order, pos_c, ent, vt, whenc, bad, opts.rtol, tol, kw["lookback"], probe)
+                if probe: st["flip"][c] = min(st["flip"].get(c, math.inf), flip)
                 sa = age[stale].astype(np.int64)
                 f.update(stale=int(stale.sum()), age_sum=f["age_sum"] + int(sa.sum()), age_n=f["age_n"] + len(sa),
                          age_max=_fmax(f["age_max"], int(sa.max()) if len(sa) else None), stale_sum=int(sa.sum()) if len(sa) else 0,
@@ -759,6 +770,12 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
     return counts, st
 
 def _fmax(a, b): return b if a is None else a if b is None else max(a, b)
+
+def _kind_union(a:str, b:str)->str:
+    "The kind of a column whose pieces have kinds `a` and `b` (object columns are read from their values)."
+    if a == "empty": return b
+    if b == "empty" or a == b: return a
+    return "object"
 
 def _merge_stats(p:dict, q:dict, max_examples:int)->dict:
     "The counts of two pieces that share no key, as one."
@@ -778,8 +795,13 @@ def _merge_stats(p:dict, q:dict, max_examples:int)->dict:
                                   age_max=_fmax(f["age_max"], g["age_max"]), stale_max=_fmax(f["stale_max"], g["stale_max"]))
     out["scales"] = {c: tuple(x + y for x, y in zip(p["scales"].get(c, (0.0, 0)), q["scales"].get(c, (0.0, 0))))
                      for c in dict.fromkeys(list(p["scales"]) + list(q["scales"]))}
-    out["sensitive"] = list(dict.fromkeys(p["sensitive"] + q["sensitive"]))
-    for k in ("kinds", "atols", "dtypes", "served_dtypes", "train_cols"): out[k] = p[k]
+    out["flip"] = {c: min(p["flip"].get(c, math.inf), q["flip"].get(c, math.inf)) for c in dict.fromkeys(list(p["flip"]) + list(q["flip"]))}
+    # each feature's kinds (object columns are read from their values): pieces that read one differently are noted
+    out["kinds"] = {c: tuple(_kind_union(x, y) for x, y in zip(p["kinds"].get(c, ("empty", "empty")), q["kinds"].get(c, ("empty", "empty"))))
+                    for c in dict.fromkeys(list(p["kinds"]) + list(q["kinds"]))}
+    out["kinds_differ"] = p.get("kinds_differ", False) or q.get("kinds_differ", False) or any(
+        x != y and "empty" not in (x, y) for c in out["kinds"] if c in p["kinds"] and c in q["kinds"] for x, y in zip(p["kinds"][c], q["kinds"][c]))
+    for k in ("atols", "dtypes", "served_dtypes", "train_cols"): out[k] = p[k]
     return out
 
 # %% ../nbs/32_serving_logs.ipynb #e9033478
@@ -932,9 +954,22 @@ def _counts_report(counts:ParityCounts, st:dict, kw:dict, title:str):
 
 
 # %% ../nbs/32_serving_logs.ipynb #9f57c34e
-def _with_ids(df:pd.DataFrame, start:int)->pd.DataFrame:
-    "A log partition with request ids: row numbers from `start` (its offset in the whole log)."
-    return df.assign(**{_REQ: np.arange(start, start + len(df), dtype=np.int64)})
+_PART_BITS = 40   # on Dask a request's id is first (partition << _PART_BITS) + its row in the partition, renumbered at the end
+
+def _with_ids(df:pd.DataFrame, part:int)->pd.DataFrame:
+    "Log partition number `part` with provisional request ids, in the order of the final ones (see `_renumber`)."
+    return df.assign(**{_REQ: (np.int64(part) << _PART_BITS) + np.arange(len(df), dtype=np.int64)})
+
+def _renumber(counts:ParityCounts, st:dict, starts:np.ndarray)->tuple[ParityCounts, dict]:
+    "Counts with provisional request ids given their final ones: row numbers in the whole log (`starts`: each partition's first)."
+    new = lambda r: int(starts[r >> _PART_BITS] + (r & ((1 << _PART_BITS) - 1)))
+    idx = lambda ix: ix if ix is None else pd.Index([new(int(r)) for r in ix], name=ix.name, dtype=np.int64)
+    for f in counts.features.values(): f.ex_keys, f.pair_keys = idx(f.ex_keys), idx(f.pair_keys)
+    for k in ("missing_ex", "dup_ex", "none_ex"): st[k] = [(new(r[0]), *r[1:]) for r in st[k]]
+    for f in st["features"].values():
+        if f["first"] is not None: f["first"] = (f["first"][0], new(f["first"][1]), {**f["first"][2], _REQ: new(f["first"][2][_REQ])})
+        f["ex"] = {new(r): v for r, v in f["ex"].items()}
+    return counts, st
 
 def _key_bucket(df:pd.DataFrame, keys:list, n:int)->pd.Series:
     "Bucket 0..n-1 of each row's key: the same in the log and the table (numbers hashed as floats, so 3 and 3.0 meet)."
@@ -952,22 +987,6 @@ def _merge_pieces(p:tuple, q:tuple, max_examples:int)->tuple:
     "The (parity counts, log counts) of two buckets, as one."
     return _merge_counts(p[0], q[0], max_examples), _merge_stats(p[1], q[1], max_examples)
 
-def _kind_union(a:str, b:str)->str:
-    "The kind of a column whose pieces have kinds `a` and `b` (object columns are read from their values)."
-    if a == "empty": return b
-    if b == "empty" or a == b: return a
-    return "object"
-
-def _part_info(df:pd.DataFrame, cols:list, objects:list)->tuple[int, dict, dict]:
-    "One partition's rows, the largest finite |value| of each numeric column of `cols`, and the kind of each of `objects`."
-    big = {}
-    for c in cols:
-        if _value_kind(df[c]) != "number": continue
-        v = np.abs(_as_float(_numbers(df[c])[0]))
-        v = v[np.isfinite(v)]
-        big[c] = float(v.max()) if len(v) else 0.0
-    return len(df), big, {c: _value_kind(df[c]) for c in objects}
-
 _BUCKET_ROWS = 4_000_000   # rows of log and table per bucket on Dask: each bucket is joined in one worker's memory
 
 def _compare_logged_dask(log, offline, kw:dict, title:str)->SkewReport:
@@ -978,43 +997,33 @@ def _compare_logged_dask(log, offline, kw:dict, title:str)->SkewReport:
     keys, features, opts = kw["keys"], kw["features"], kw["opts"]
     lmeta, ometa = log._meta, offline._meta
     train_cols = [c for c in features if c in ometa.columns]
-    # one pass over the partitions: their lengths, each feature's largest |value| and the kinds of object columns
-    linfo, oinfo = dask.compute([dask.delayed(_part_info)(p, train_cols, [c for c in train_cols if lmeta[c].dtype == object]) for p in log.to_delayed()],
-                                [dask.delayed(_part_info)(p, train_cols, [c for c in train_cols if ometa[c].dtype == object]) for p in offline.to_delayed()])
-    def kind(meta, info, c):
-        if meta[c].dtype != object: return _value_kind(meta[c])
-        k = "empty"
-        for x in info: k = _kind_union(k, x[2][c])
-        return k
-    kinds = {c: (kind(ometa, oinfo, c), kind(lmeta, linfo, c)) for c in train_cols}
-    lens = [x[0] for x in linfo]
-    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(int).tolist()
-    n = max(1, -(-(sum(lens) + sum(x[0] for x in oinfo)) // _BUCKET_ROWS))   # buckets of about _BUCKET_ROWS rows of log and table
-    def split(df, k, start=None):
-        "A partition cut into its `n` buckets (a list of frames), request ids added for the log."
-        if start is not None: df = _with_ids(df, start)
+    # rows in all, reading one column (partitions may be read together then): buckets of about _BUCKET_ROWS rows
+    rows = dask.compute(log[keys[:1]].map_partitions(len).sum(), offline[keys[:1]].map_partitions(len).sum())
+    n = max(1, -(-int(sum(rows)) // _BUCKET_ROWS))
+    def split(df, k, part=None):
+        "A partition cut into its `n` buckets (a list of frames); for the log, request ids added and its length last."
+        if part is not None: df = _with_ids(df, part)
         b = _key_bucket(df, k, n).to_numpy()
-        return [df[b == i] for i in range(n)]
+        return [df[b == i] for i in range(n)] + ([len(df)] if part is not None else [])
     def run(kw_):
-        lsplit = [dask.delayed(split, nout=n)(p, keys, s) for p, s in zip(log.to_delayed(), starts)]
+        "The merged counts of every bucket, with the final request ids (the log's partition lengths come in the same pass)."
+        lsplit = [dask.delayed(split, nout=n + 1)(p, keys, i) for i, p in enumerate(log.to_delayed())]
         osplit = [dask.delayed(split, nout=n)(p, keys) for p in offline.to_delayed()]
         parts = [dask.delayed(_piece_frames)([ls[i] for ls in lsplit], [os_[i] for os_ in osplit], kw_) for i in range(n)]
         while len(parts) > 1:
             parts = [dask.delayed(_merge_pieces)(parts[i], parts[i + 1], opts.max_examples) if i + 1 < len(parts) else parts[i]
                      for i in range(0, len(parts), 2)]
-        return parts[0].compute()
-    if opts.atol is not None: counts, st = run(dict(kw, kinds=kinds, atols=_atols({c: (0.0, 0) for c in kinds}, opts)))
-    else:
-        # the default atol needs the mean |value| of what is compared, known only at the end: count with atol 0, and check in
-        # each bucket whether any verdict would change with atol up to a bound of the default (1e-12 x the largest |value|)
-        big = {c: max([x[1].get(c, 0.0) for x in linfo + oinfo] + [0.0]) for c in kinds}
-        probe = {c: _pow2_below(_ATOL_SCALE * big[c]) for c in kinds}
-        counts, st = run(dict(kw, kinds=kinds, atols={c: 0.0 for c in kinds}, probe=probe))
-        atols = _atols(st["scales"], opts)
-        if any(atols.get(c, 0.0) > 0 for c in st["sensitive"]):   # some verdict depends on atol: count again with the default
-            counts, st = run(dict(kw, kinds=kinds, atols=atols))
-        st["atols"] = atols
-    st.update(kinds=kinds, train_cols=train_cols, dtypes={c: ometa[c].dtype for c in train_cols},
+        (counts, st), lens = dask.compute(parts[0], [ls[n] for ls in lsplit])
+        return _renumber(counts, st, np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64))
+    # How a feature is compared, and the default atol, depend on every compared value: known only once every bucket is
+    # counted. So the buckets count with the kinds they read and atol 0 (or the atol given), and note the smallest atol
+    # that would change a verdict; only if the whole data reads a kind otherwise, or the default atol reaches that bound,
+    # do they count again, with the final kinds and tolerances.
+    counts, st = run(dict(kw, atols=None if opts.atol is not None else {c: 0.0 for c in train_cols}, probe=opts.atol is None))
+    atols = _atols(st["scales"], opts)
+    if st.get("kinds_differ") or any(0 < atols.get(c, 0.0) and atols[c] >= st["flip"].get(c, math.inf) for c in atols):
+        counts, st = run(dict(kw, kinds=st["kinds"], atols=atols, probe=False))
+    st.update(atols=atols, train_cols=train_cols, dtypes={c: ometa[c].dtype for c in train_cols},
               served_dtypes={c: lmeta[c].dtype for c in features})
     return _skew_report(st, _counts_report(counts, st, kw, title), kw, train_cols, title)
 
