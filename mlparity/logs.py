@@ -1003,8 +1003,13 @@ def _compare_logged_dask(log, offline, kw:dict, title:str)->SkewReport:
     def split(df, k, part=None):
         "A partition cut into its `n` buckets (a list of frames); for the log, request ids added and its length last."
         if part is not None: df = _with_ids(df, part)
-        b = _key_bucket(df, k, n).to_numpy()
-        return [df[b == i] for i in range(n)] + ([len(df)] if part is not None else [])
+        if n == 1: cut = [df]
+        else:                                   # one stable sort by bucket, then slices: rows keep their order
+            b = _key_bucket(df, k, n).to_numpy()
+            o = np.argsort(b, kind="stable")
+            at, d = np.searchsorted(b[o], np.arange(n + 1)), df.iloc[o]
+            cut = [d.iloc[at[i]:at[i + 1]] for i in range(n)]
+        return cut + ([len(df)] if part is not None else [])
     def run(kw_):
         "The merged counts of every bucket, with the final request ids (the log's partition lengths come in the same pass)."
         lsplit = [dask.delayed(split, nout=n + 1)(p, keys, i) for i, p in enumerate(log.to_delayed())]
