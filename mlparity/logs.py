@@ -752,7 +752,7 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
             f["ex"] = {int(rid[j]): ({k: plain(log[k].iloc[row_of(j)]) for k in keys}, log[time].iloc[row_of(j)]) for j in sel[:opts.max_examples]}
         if kw["table"]:
             ages = base_age[~bad]
-            f.update(age_sum=int(ages.sum(dtype=np.int64)) if len(ages) else 0, age_n=len(ages),
+            f.update(age_sum=_ns_sum(ages), age_n=len(ages),
                      age_max=int(ages.max()) if len(ages) else None,
                      over=int((ages > kw["limit"].value).sum()) if kw["limit"] is not None else 0)
             if f["m"]:
@@ -761,13 +761,19 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
                 age, stale, flip = _stale_ages(sv, ov, order, pos_c, ent, vt, whenc, bad, opts.rtol, tol, kw["lookback"], probe)
                 if probe: st["flip"][c] = min(st["flip"].get(c, math.inf), flip)
                 sa = age[stale].astype(np.int64)
-                f.update(stale=int(stale.sum()), age_sum=f["age_sum"] + int(sa.sum()), age_n=f["age_n"] + len(sa),
-                         age_max=_fmax(f["age_max"], int(sa.max()) if len(sa) else None), stale_sum=int(sa.sum()) if len(sa) else 0,
+                f.update(stale=int(stale.sum()), age_sum=f["age_sum"] + _ns_sum(sa), age_n=f["age_n"] + len(sa),
+                         age_max=_fmax(f["age_max"], int(sa.max()) if len(sa) else None), stale_sum=_ns_sum(sa),
                          stale_max=int(sa.max()) if len(sa) else None,
                          over=f["over"] + (int((sa > kw["limit"].value).sum()) if kw["limit"] is not None else 0))
     st.update(kinds=kinds, atols=atols, dtypes={c: training[c].dtype for c in train_cols}, train_cols=train_cols,
               served_dtypes={c: served[c].dtype for c in features})
     return counts, st
+
+def _ns_sum(x:np.ndarray)->int:
+    "The exact sum of nanosecond counts `x`, as a Python int (10 million ages of half a day overflow int64)."
+    if not len(x): return 0
+    s, r = np.divmod(x, 10**9)
+    return int(s.sum()) * 10**9 + int(r.sum())
 
 def _fmax(a, b): return b if a is None else a if b is None else max(a, b)
 

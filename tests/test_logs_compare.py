@@ -235,3 +235,12 @@ def test_default_tolerance_is_compare_frames_rule():
     assert ev["atol"] == 0.0 and ev["max_abs_diff"] == pytest.approx(3e-16)
     with pytest.raises(ValueError, match="atol"):
         compare_logged(served, off, key="user_id", valid_time="valid_from", atol=-1.0)
+
+
+def test_served_age_mean_does_not_overflow():
+    "Ages are summed exactly: 12 requests served a value 34 years old sum past int64's nanoseconds (9.2e18 ns is 292 years)."
+    off = pd.DataFrame({"user_id": [1], "valid_from": [pd.Timestamp("1990-01-01")], "x": [1.0]})
+    log = pd.DataFrame({"user_id": 1, "request_time": pd.Timestamp("2024-01-01") + pd.to_timedelta(range(12), unit="h"), "x": 1.0})
+    row = compare_logged(log, off, key="user_id", valid_time="valid_from").summary.set_index("feature").loc["x"]
+    want = (log.request_time - off.valid_from[0]).mean()
+    assert row.served_age_mean == want.round("s") and row.served_age_max == (log.request_time - off.valid_from[0]).max()
