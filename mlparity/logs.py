@@ -711,6 +711,8 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
     if kw["table"]:   # the age at each request of its as-of training row
         pos_c = pos if comp is None else pos[comp]
         base_age = (whenc - vt[pos_c]).astype(np.int64)
+        age_all = (_ns_sum(base_age), int(base_age.max()) if n else None,
+                   int((base_age > kw["limit"].value).sum()) if kw["limit"] is not None else 0)
     idx = pd.Index(rid, name=_REQ)
     counts = ParityCounts(n, n, n, [], (KeyCount(0, idx[:0]),) * 2, (KeyCount(0, idx[:0], 0),) * 2, (0, 0))
     for c in train_cols:
@@ -750,11 +752,11 @@ def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
                           {_REQ: int(rid[i]), **{k: plain(log[k].iloc[r]) for k in keys}, time: log[time].iloc[r],
                            "training": plain(a_s.iloc[i]), "served": plain(b_s.iloc[i])})
             f["ex"] = {int(rid[j]): ({k: plain(log[k].iloc[row_of(j)]) for k in keys}, log[time].iloc[row_of(j)]) for j in sel[:opts.max_examples]}
-        if kw["table"]:
-            ages = base_age[~bad]
-            f.update(age_sum=_ns_sum(ages), age_n=len(ages),
-                     age_max=int(ages.max()) if len(ages) else None,
-                     over=int((ages > kw["limit"].value).sum()) if kw["limit"] is not None else 0)
+        if kw["table"]:   # the ages of the agreeing requests: all of them, less the mismatching ones
+            ages = base_age[sel]
+            f.update(age_sum=age_all[0] - _ns_sum(ages), age_n=n - len(sel),
+                     age_max=age_all[1] if not len(sel) else (int(base_age.max(where=~bad, initial=np.iinfo(np.int64).min)) if len(sel) < n else None),
+                     over=age_all[2] - (int((ages > kw["limit"].value).sum()) if kw["limit"] is not None else 0))
             if f["m"]:
                 try: sv, ov = _values(b_s), _values(offline[c])
                 except (TypeError, ValueError): continue
