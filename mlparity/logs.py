@@ -13,6 +13,9 @@ import pandas as pd
 
 from .core import Finding, Report, _is_dask, _check_choice
 from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr
+from ._parity_counts import (ParityCounts, FeatureCounts, KeyCount, _MAX_PAIRS, _check_options, _value_kind,
+                                     _how, _numbers, _as_float, _compare_numbers, _exact_values, _compare_exact, _mean_abs,
+                                     _atols, _merge_counts, _parity_report)
 
 # %% auto #0
 __all__ = ['LOG_TYPES', 'sampling_hash', 'log_files', 'FeatureLog', 'read_log', 'SkewReport', 'compare_logged', 'add_skew_parser',
@@ -503,29 +506,49 @@ def _check_table(log:pd.DataFrame, offline:pd.DataFrame, keys:list, time:str, va
             raise TypeError(f"compare_logged: key column {k!r} is {log[k].dtype} ({a}) in the log but {offline[k].dtype} ({b}) "
                             f"in offline: keys of different types never match; cast one side, e.g. offline[{k!r}].astype(log[{k!r}].dtype)")
 
-def _as_of_rows(log:pd.DataFrame, offline:pd.DataFrame, keys:list, time:str, valid:str)->tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    "The order that sorts `offline` by (key, validity time); for each log row the position in that order of its key's latest row at or before the request time (-1: none); each sorted row's entity code and validity time."
+def _entity_codes(lk:list, ok:list)->tuple[np.ndarray, np.ndarray]:
+    "An integer code per entity of the table (`ok`, its key columns) and the log's keys (`lk`) looked up among them (-1: not in the table)."
+    plain_int = lambda s: isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu" and s.dtype != np.uint64
+    if len(ok) == 1 and plain_int(ok[0]) and plain_int(lk[0]) and len(ok[0]):
+        o, l = ok[0].to_numpy().astype(np.int64, copy=False), lk[0].to_numpy().astype(np.int64, copy=False)
+        lo, hi = int(o.min()), int(o.max())
+        if hi - lo < 4 * len(o) + 1024:   # dense integer keys: the key itself (less its minimum) is the code, no hashing
+            ent_all = o - lo
+            present = np.zeros(hi - lo + 1, bool); present[ent_all] = True
+            inside = np.flatnonzero((l >= lo) & (l <= hi))
+            lcode = np.full(len(l), -1, np.int64)
+            x = l[inside] - lo
+            lcode[inside] = np.where(present[x], x, -1)
+            return ent_all, lcode
+    if len(ok) == 1:
+        ent_all, uniq = pd.factorize(ok[0], sort=True)
+        lcode = pd.Index(uniq).get_indexer(lk[0])
+    else:
+        ent_all, uniq = pd.factorize(pd.MultiIndex.from_arrays(ok), sort=True)
+        lcode = pd.MultiIndex.from_tuples(list(uniq)).get_indexer(pd.MultiIndex.from_arrays(lk)) if len(uniq) else np.full(len(lk[0]), -1)
+    return ent_all.astype(np.int64, copy=False), np.asarray(lcode, np.int64)
+
+def _as_of_rows(lkeys:list, lwhen:np.ndarray, offline:pd.DataFrame, keys:list, valid:str)->tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "The order that sorts `offline` by (key, validity time); for each request (key columns `lkeys`, times `lwhen` in ns) the position in that order of its key's latest row at or before the request time (-1: none); each sorted row's entity code and validity time."
     v = offline[valid]
     if v.isna().any():
         raise ValueError(f"compare_logged: offline[{valid!r}] has {int(v.isna().sum())} missing time(s): a training row without a "
                          "validity time cannot be placed before or after a request; drop or fill them")
     vns = _ns(v)
-    # one integer code per entity, numbered in key order, and the log's keys looked up among them (-1: not in the table)
-    lk = [log[k].astype(np.float64) if offline[k].dtype != log[k].dtype and column_kind(log[k]) in ("integer", "float") else log[k] for k in keys]
-    ok = [offline[k].astype(np.float64) if offline[k].dtype != log[k].dtype and column_kind(log[k]) in ("integer", "float") else offline[k] for k in keys]
-    if len(keys) == 1:
-        ent_all, uniq = pd.factorize(ok[0], sort=True)
-        lcode = pd.Index(uniq).get_indexer(lk[0])
-    else:
-        mi = pd.MultiIndex.from_arrays(ok)
-        ent_all, uniq = pd.factorize(mi, sort=True)
-        lcode = pd.MultiIndex.from_tuples(list(uniq), names=keys).get_indexer(pd.MultiIndex.from_arrays(lk)) if len(uniq) else np.full(len(log), -1)
-    ent_all = ent_all.astype(np.int64)
+    # one integer code per entity, and the log's keys looked up among them (-1: not in the table)
+    num = [lk.dtype != offline[k].dtype and column_kind(lk) in ("integer", "float") for lk, k in zip(lkeys, keys)]
+    lk = [s.astype(np.float64) if f else s for s, f in zip(lkeys, num)]
+    ok = [offline[k].astype(np.float64) if f else offline[k] for k, f in zip(keys, num)]
+    ent_all, lcode = _entity_codes(lk, ok)
     # the table in (entity, validity time) order: the as-of row of a request is the last of its entity at or before its time
-    vrank, times = pd.factorize(vns, sort=True)           # hashing: cheaper than a sort when there are few distinct times
+    vcode, times = pd.factorize(vns)                      # hashing: cheaper than a sort when there are few distinct times
     times = np.asarray(times, dtype="datetime64[ns]")
-    comp = ent_all * (len(times) + 1) + vrank.astype(np.int64) + 1
-    order = np.argsort(comp)
+    rank = np.argsort(times, kind="stable")               # the times in order, and each row's rank among them
+    times = times[rank]
+    vrank = np.empty(len(rank), np.int64); vrank[rank] = np.arange(len(rank))
+    vrank = vrank[vcode]
+    comp = ent_all * (len(times) + 1) + vrank + 1
+    order = np.argsort(comp, kind="stable")               # tables come sorted by time or by key: runs a merge sort uses
     comp = comp[order]
     dup = comp[1:] == comp[:-1]
     if dup.any():
@@ -534,20 +557,32 @@ def _as_of_rows(log:pd.DataFrame, offline:pd.DataFrame, keys:list, time:str, val
         raise ValueError(f"compare_logged: offline has {int(dup.sum())} row(s) with the same key(s) and validity time as another, "
                          f"e.g. {ex}: which one training would read is ambiguous; keep one row per key and time")
     ent = ent_all[order]
-    q = np.asarray(lcode, np.int64) * (len(times) + 1) + np.searchsorted(times, _ns(log[time]), side="right")
+    q = lcode * (len(times) + 1) + np.searchsorted(times, lwhen, side="right")
     qo = np.argsort(q)                  # sorted needles: a binary search with warm caches, several times faster
     pos = np.empty(len(q), np.int64); pos[qo] = np.searchsorted(comp, q[qo], side="right") - 1
-    found = (np.asarray(lcode) >= 0) & (pos >= 0)
-    found[found] = ent[pos[found]] == np.asarray(lcode)[found]
+    found = (lcode >= 0) & (pos >= 0)
+    found[found] = ent[pos[found]] == lcode[found]
     pos = np.where(found, pos, -1)
     return order, pos, ent, vns[order]
 
+def _flip_bound(a:np.ndarray, b:np.ndarray, rtol:float)->float:
+    "A lower bound of the `atol` at which some of the mismatching numbers `a`, `b` would agree (inf: none would); conservative by a few rounding errors."
+    with np.errstate(invalid="ignore", over="ignore"):
+        fa, fb = _as_float(a), _as_float(b)
+        diff = np.abs(fa - fb)
+        ok = np.isfinite(diff)
+        if not ok.any(): return math.inf
+        diff = diff[ok]
+        return float((diff - np.maximum(np.abs(fa[ok]), np.abs(fb[ok])) * rtol - 1e-15 * diff).min())
+
 def _stale_ages(served:np.ndarray, off_vals:np.ndarray, order:np.ndarray, pos:np.ndarray, ent:np.ndarray, vt:np.ndarray,
-                when:np.ndarray, bad:np.ndarray, rtol, atol, lookback:int)->tuple[np.ndarray, np.ndarray]:
-    "For each mismatching request (`bad`), the age at the request of the latest earlier training row of its key (at most `lookback` back) equal to the served value (NaT: none), and whether one was found. `off_vals` is in the table's row order; `order` sorts it."
+                when:np.ndarray, bad:np.ndarray, rtol, atol, lookback:int, probe:bool=False)->tuple[np.ndarray, np.ndarray, float]:
+    "For each mismatching request (`bad`), the age at the request of the latest earlier training row of its key (at most `lookback` back) equal to the served value (NaT: none), and whether one was found; with `probe`, a lower bound of the `atol` that would change a comparison (inf: none would). `off_vals` is in the table's row order; `order` sorts it."
     age = np.full(len(pos), np.timedelta64("NaT"), dtype="timedelta64[ns]")
     stale = np.zeros(len(pos), bool)
     todo = np.flatnonzero(bad & (pos >= 0))
+    flip = math.inf
+    floats = served.dtype.kind in "iuf" and off_vals.dtype.kind in "iuf" and not (served.dtype.kind in "iu" and off_vals.dtype.kind in "iu")
     for j in range(1, lookback + 1):
         if not len(todo): break
         cand = pos[todo] - j
@@ -555,11 +590,13 @@ def _stale_ages(served:np.ndarray, off_vals:np.ndarray, order:np.ndarray, pos:np
         alive[alive] = ent[cand[alive]] == ent[pos[todo[alive]]]
         todo, cand = todo[alive], cand[alive]
         if not len(todo): break
-        hit = ~_mismatch(served[todo], off_vals[order[cand]], rtol, atol)
+        a, b = served[todo], off_vals[order[cand]]
+        hit = ~_mismatch(a, b, rtol, atol)
+        if probe and floats and not hit.all(): flip = min(flip, _flip_bound(a[~hit], b[~hit], rtol))
         age[todo[hit]] = when[todo[hit]] - vt[cand[hit]]
         stale[todo[hit]] = True
         todo = todo[~hit]
-    return age, stale
+    return age, stale, flip
 
 # %% ../nbs/32_serving_logs.ipynb #bceb1696
 def _check_log(log, keys:list, time:str, columns)->list:
@@ -582,87 +619,171 @@ def _ids(df:pd.DataFrame, keys:list, time:str, mask:np.ndarray)->list:
     sub = df.loc[mask, [_REQ] + keys + [time]].nsmallest(_N_EX, _REQ) if mask.any() else df.iloc[:0][[_REQ] + keys + [time]]
     return [tuple(plain(v) for v in r) for r in sub.itertuples(index=False, name=None)]
 
-def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[pd.DataFrame, pd.DataFrame, dict]:
-    "One piece of the work (all of it on pandas; one bucket of keys on Dask): the training and served frames keyed on the request id, and mergeable counts."
-    keys, time, features = kw["keys"], kw["time"], kw["features"]
+def _take(s:pd.Series, idx:np.ndarray|None)->pd.Series:
+    "Rows `idx` (positions; None: all) of column `s`, with its dtype (numpy columns without pandas' indexing machinery)."
+    if idx is None: return s
+    if isinstance(s.dtype, np.dtype): return pd.Series(s.to_numpy()[idx], name=s.name, copy=False)
+    return s.iloc[idx]
+
+def _abs_sum(s:pd.Series)->tuple[float, int]:
+    "`_mean_abs` of a column: the sum of its finite |values| and their count (one pass when every value is finite)."
+    if s.dtype == np.float64:
+        t = float(np.abs(s.to_numpy()).sum())
+        if math.isfinite(t): return t, len(s)
+    return _mean_abs(s)
+
+def _periods(t:pd.Series, ns:np.ndarray, by:str)->tuple[np.ndarray, list, np.ndarray]:
+    "Each row's period code (its day or hour in the zone of time column `t`; `ns`: its times as naive UTC), the periods (as `dt.floor` gives them, in code order) and the codes present."
+    unit = (3600 if by == "hour" else 86400) * 10**9
+    if tz_of(t) is not None and str(tz_of(t)) != "UTC": ns = _ns(t.dt.tz_localize(None))    # the local wall time
+    code = ns.view(np.int64) // unit
+    if not len(code): return code, [], np.zeros(0, np.int64)
+    lo, hi = int(code.min()), int(code.max())
+    if hi - lo < 10_000_000: code = code - lo
+    else: _, code = np.unique(code, return_inverse=True)
+    counts = np.bincount(code)
+    present = np.flatnonzero(counts)
+    rep = np.zeros(len(counts), np.int64); rep[code] = np.arange(len(code))   # a row of each period
+    periods = list(t.iloc[rep[present]].dt.floor("h" if by == "hour" else "D"))
+    return code, periods, present
+
+def _skew_piece(log:pd.DataFrame, offline, kw:dict)->tuple[ParityCounts, dict]:
+    "One piece of the work (all of it on pandas; one bucket of keys on Dask): the parity counts of the training side against the served values keyed on the request id, and the log's own mergeable counts."
+    keys, time, features, opts = kw["keys"], kw["time"], kw["features"], kw["opts"]
     st = dict(rows=len(log), missing=0, missing_cols=[], missing_ex=[], dups=0, conflicting=0, dup_ex=[], none=0, none_ex=[],
-              compared=0, periods={}, features={})
-    missing = log[keys + [time]].isna().any(axis=1).to_numpy()
+              compared=0, periods={}, features={}, scales={}, flip={})
+    missing = np.zeros(len(log), bool)
+    for c in keys + [time]: missing |= log[c].isna().to_numpy()
     if missing.any():
         st.update(missing=int(missing.sum()), missing_cols=[c for c in keys + [time] if log[c].isna().any()],
                   missing_ex=_ids(log, keys, time, missing))
-        log = log[~missing]
+        log = log[~missing].reset_index(drop=True)
     req = log[_REQ].to_numpy()
-    if len(req) > 1 and not (req[1:] > req[:-1]).all(): log = log.iloc[np.argsort(req, kind="stable")]
-    # repeated (key, time): rows whose 64-bit hash repeats, checked exactly (DataFrame.duplicated on every row is slow)
+    if len(req) > 1 and not (req[1:] > req[:-1]).all():
+        log = log.iloc[np.argsort(req, kind="stable")].reset_index(drop=True); req = log[_REQ].to_numpy()
+    # repeated (key, time): rows whose 64-bit hash repeats, checked exactly on those rows only
+    rows = None                                           # the rows kept (positions in `log`; None: all)
     h = pd.util.hash_pandas_object(log[keys + [time]], index=False).to_numpy()
-    cand = pd.Index(h).duplicated(keep=False)
-    dup = np.zeros(len(log), bool)
-    if cand.any(): dup[np.flatnonzero(cand)] = log.loc[cand, keys + [time]].duplicated(keep="first").to_numpy()
-    if dup.any():
-        st.update(dups=int(dup.sum()), conflicting=int(dup.sum()) - int(log.duplicated(keys + [time] + features, keep="first").sum()),
-                  dup_ex=_ids(log, keys, time, dup))
-        log = log[~dup]
+    cand = np.flatnonzero(pd.Index(h).duplicated(keep=False)) if len(h) else h
+    if len(cand):
+        sub = log.iloc[cand]
+        d = sub.duplicated(keys + [time], keep="first").to_numpy()
+        if d.any():
+            dup = np.zeros(len(log), bool); dup[cand[d]] = True
+            st.update(dups=int(d.sum()), conflicting=int(d.sum()) - int(sub.duplicated(keys + [time] + features, keep="first").sum()),
+                      dup_ex=_ids(log, keys, time, dup))
+            rows = np.flatnonzero(~dup)
     when = _ns(log[time])
-    o = np.argsort(when, kind="stable")                     # time order; ties in request order
-    log, when = log.iloc[o].reset_index(drop=True), when[o]
+    if rows is not None: when = when[rows]
+    at = (lambda i: i) if rows is None else (lambda i: rows[i])   # positions among the kept rows -> positions in `log`
     if kw["table"]:
-        order, pos, ent, vt = _as_of_rows(log, offline, keys, time, kw["valid"])
-        train_cols = [c for c in features if c in offline.columns]
+        order, pos, ent, vt = _as_of_rows([_take(log[k], rows) for k in keys], when, offline, keys, kw["valid"])
         have = pos >= 0
-        take = order[pos[have]]
-        training = pd.DataFrame({c: offline[c].iloc[take].reset_index(drop=True) for c in train_cols})
+        comp = None if have.all() else np.flatnonzero(have)     # the compared rows, among the kept ones
+        take = order[pos if comp is None else pos[comp]]
+        train_cols = [c for c in features if c in offline.columns]
+        training = {c: _take(offline[c], take) for c in train_cols}
     else:
-        out = _training_from_function(kw["fn"], kw["events"], log, keys, time)
+        base = log[keys + [time]] if rows is None else log[keys + [time]].iloc[rows].reset_index(drop=True)
+        out = _training_from_function(kw["fn"], kw["events"], base, keys, time)
+        have, comp = np.ones(len(base), bool), None
         train_cols = [c for c in features if c in out.columns]
-        have = np.ones(len(log), bool)
-        training = out[train_cols].reset_index(drop=True)
-    st.update(none=int((~have).sum()), none_ex=_ids(log, keys, time, ~have))
-    compared = np.flatnonzero(have)
-    st["compared"] = len(compared)
+        training = {c: out[c].reset_index(drop=True) for c in train_cols}
+    if not have.all():
+        none = np.zeros(len(log), bool); none[at(np.flatnonzero(~have))] = True
+        st.update(none=int(none.sum()), none_ex=_ids(log, keys, time, none))
+    crow = rows if comp is None else at(comp)              # the compared rows' positions in `log` (None: all)
+    n = len(log) if crow is None else len(crow)
+    st["compared"] = n
+    rid = req if crow is None else req[crow]
+    whenc = when if comp is None else when[comp]
+    served = {c: _take(log[c], crow) for c in features}
+    row_of = (lambda i: i) if crow is None else (lambda i: crow[i])
+    code, periods, present = _periods(_take(log[time], crow), whenc, kw["by"])
+    nb = int(present[-1]) + 1 if len(present) else 0
+    st["periods"] = dict(zip(periods, np.bincount(code, minlength=nb)[present].tolist()))
+    # how each feature is compared, and its absolute tolerance (compare_frames' rules)
+    kinds = kw["kinds"] if kw["kinds"] is not None else {c: (_value_kind(training[c]), _value_kind(served[c])) for c in train_cols}
+    st["scales"] = {c: tuple(x + y for x, y in zip(_abs_sum(training[c]) if kinds[c][0] == "number" else (0.0, 0),
+                                                    _abs_sum(served[c]) if kinds[c][1] == "number" else (0.0, 0))) for c in kinds}
+    atols = kw["atols"] if kw["atols"] is not None else _atols(st["scales"], opts)
+    probe = kw["probe"]          # True: note per feature a lower bound of the atol that would change a verdict (see Dask)
     if kw["table"]:   # the age at each request of its as-of training row
-        base_age = np.full(len(log), np.timedelta64("NaT"), dtype="timedelta64[ns]")
-        base_age[have] = when[have] - vt[pos[have]]
-        base_age = base_age.astype(np.int64)
-    rid = log[_REQ].to_numpy()[compared]
-    served = log[features].iloc[compared].reset_index(drop=True)
-    training.insert(0, _REQ, rid); served.insert(0, _REQ, rid)
-    per = log[time].iloc[compared].dt.floor("h" if kw["by"] == "hour" else "D")
-    pcode, periods = pd.factorize(per, sort=True)
-    st["periods"] = dict(zip(periods, np.bincount(pcode, minlength=len(periods)).tolist()))
+        pos_c = pos if comp is None else pos[comp]
+        base_age = (whenc - vt[pos_c]).astype(np.int64)
+        age_all = (_ns_sum(base_age), int(base_age.max()) if n else None,
+                   int((base_age > kw["limit"].value).sum()) if kw["limit"] is not None else 0)
+    idx = pd.Index(rid, name=_REQ)
+    counts = ParityCounts(n, n, n, [], (KeyCount(0, idx[:0]),) * 2, (KeyCount(0, idx[:0], 0),) * 2, (0, 0))
     for c in train_cols:
-        try: a, b = _values(served[c]), _values(training[c])
-        except (TypeError, ValueError): continue            # types compare_frames cannot compare either: it says so
-        try: bad = _mismatch(b, a, kw["rtol"], kw["atol"])
-        except TypeError: continue
-        f = st["features"][c] = dict(m=int(bad.sum()), periods=dict(zip(periods, np.bincount(pcode, weights=bad, minlength=len(periods)).astype(int).tolist())),
+        if c not in kinds: continue
+        a_s, b_s = training[c], served[c]
+        ka, kb = kinds[c]
+        how = _how(ka, kb, tz_of(a_s), tz_of(b_s), n)
+        if how is None: continue                           # types the report says it cannot compare
+        tol = atols.get(c, 0.0)
+        try:
+            if how == "number":
+                (a, ma, ia), (b, mb, ib) = _numbers(a_s), _numbers(b_s)
+                d = _compare_numbers(a, ma, ia, b, mb, ib, opts.rtol, tol)
+            else:
+                a, b = _exact_values(a_s, ka), _exact_values(b_s, kb)
+                d = _compare_exact(a, b, opts.ignore_case, opts.ignore_spaces)
+        except (TypeError, ValueError): continue
+        bad = d.bad
+        sel = np.flatnonzero(bad)                          # in request order: the smallest ids first
+        if probe and how == "number" and not (ia and ib):
+            both = sel[~ma[sel] & ~mb[sel]]
+            st["flip"][c] = _flip_bound(a[both], b[both], opts.rtol) if len(both) else math.inf
+        if n:
+            ex = sel[:opts.max_examples]
+            pairs = (None,)
+            if how == "number" and len(sel):               # the pairs a picture draws: the _MAX_PAIRS smallest ids, as floats
+                pp = sel[:_MAX_PAIRS]
+                pairs = (idx[pp], np.where(ma[pp], np.nan, _as_float(a[pp])), np.where(mb[pp], np.nan, _as_float(b[pp])))
+            counts.features[c] = FeatureCounts(len(sel), d.max_abs, d.max_rel, d.ratios, d.lossy, d.text_only, idx[ex],
+                                               list(a_s.iloc[ex]), list(b_s.iloc[ex]), *pairs)
+        f = st["features"][c] = dict(m=len(sel), periods=dict(zip(periods, np.bincount(code[sel], minlength=nb)[present].tolist())),
                                      first=None, stale=0, age_sum=0, age_n=0, age_max=None, over=0, stale_sum=0, stale_max=None, ex={})
         if f["m"]:
-            i = int(np.flatnonzero(bad)[0]); r = compared[i]
-            f["first"] = (int(when[r].astype(np.int64)), int(log[_REQ].iloc[r]),
-                          {_REQ: int(log[_REQ].iloc[r]), **{k: plain(log[k].iloc[r]) for k in keys}, time: log[time].iloc[r],
-                           "training": plain(training[c].iloc[i]), "served": plain(served[c].iloc[i])})
-            sel = np.flatnonzero(bad)
-            sel = sel[np.argsort(rid[sel], kind="stable")[:kw["max_examples"]]]
-            f["ex"] = {int(rid[j]): ({k: plain(log[k].iloc[compared[j]]) for k in keys}, log[time].iloc[compared[j]]) for j in sel}
-        if kw["table"]:
-            ok = have[compared] & ~bad
-            ages = base_age[compared][ok]
-            f.update(age_sum=int(ages.sum(dtype=np.int64)) if len(ages) else 0, age_n=len(ages),
-                     age_max=int(ages.max()) if len(ages) else None,
-                     over=int((ages > kw["limit"].value).sum()) if kw["limit"] is not None else 0)
+            i = int(sel[np.argmin(whenc[sel])])            # the earliest mismatching request (the smallest id among ties)
+            r = row_of(i)
+            f["first"] = (int(whenc[i].astype(np.int64)), int(rid[i]),
+                          {_REQ: int(rid[i]), **{k: plain(log[k].iloc[r]) for k in keys}, time: log[time].iloc[r],
+                           "training": plain(a_s.iloc[i]), "served": plain(b_s.iloc[i])})
+            f["ex"] = {int(rid[j]): ({k: plain(log[k].iloc[row_of(j)]) for k in keys}, log[time].iloc[row_of(j)]) for j in sel[:opts.max_examples]}
+        if kw["table"]:   # the ages of the agreeing requests: all of them, less the mismatching ones
+            ages = base_age[sel]
+            f.update(age_sum=age_all[0] - _ns_sum(ages), age_n=n - len(sel),
+                     age_max=age_all[1] if not len(sel) else (int(base_age.max(where=~bad, initial=np.iinfo(np.int64).min)) if len(sel) < n else None),
+                     over=age_all[2] - (int((ages > kw["limit"].value).sum()) if kw["limit"] is not None else 0))
             if f["m"]:
-                full_bad = np.zeros(len(log), bool); full_bad[compared] = bad
-                sv = np.empty(len(log), dtype=a.dtype if a.dtype.kind in "iufb" else object); sv[compared] = a
-                age, stale = _stale_ages(sv, _values(offline[c]), order, pos, ent, vt, when, full_bad, kw["rtol"], kw["atol"], kw["lookback"])
+                try: sv, ov = _values(b_s), _values(offline[c])
+                except (TypeError, ValueError): continue
+                age, stale, flip = _stale_ages(sv, ov, order, pos_c, ent, vt, whenc, bad, opts.rtol, tol, kw["lookback"], probe)
+                if probe: st["flip"][c] = min(st["flip"].get(c, math.inf), flip)
                 sa = age[stale].astype(np.int64)
-                f.update(stale=int(stale.sum()), age_sum=f["age_sum"] + int(sa.sum()), age_n=f["age_n"] + len(sa),
-                         age_max=_fmax(f["age_max"], int(sa.max()) if len(sa) else None), stale_sum=int(sa.sum()) if len(sa) else 0,
+                f.update(stale=int(stale.sum()), age_sum=f["age_sum"] + _ns_sum(sa), age_n=f["age_n"] + len(sa),
+                         age_max=_fmax(f["age_max"], int(sa.max()) if len(sa) else None), stale_sum=_ns_sum(sa),
                          stale_max=int(sa.max()) if len(sa) else None,
                          over=f["over"] + (int((sa > kw["limit"].value).sum()) if kw["limit"] is not None else 0))
-    return training, served, st
+    st.update(kinds=kinds, atols=atols, dtypes={c: training[c].dtype for c in train_cols}, train_cols=train_cols,
+              served_dtypes={c: served[c].dtype for c in features})
+    return counts, st
+
+def _ns_sum(x:np.ndarray)->int:
+    "The exact sum of nanosecond counts `x`, as a Python int (10 million ages of half a day overflow int64)."
+    if not len(x): return 0
+    s, r = np.divmod(x, 10**9)
+    return int(s.sum()) * 10**9 + int(r.sum())
 
 def _fmax(a, b): return b if a is None else a if b is None else max(a, b)
+
+def _kind_union(a:str, b:str)->str:
+    "The kind of a column whose pieces have kinds `a` and `b` (object columns are read from their values)."
+    if a == "empty": return b
+    if b == "empty" or a == b: return a
+    return "object"
 
 def _merge_stats(p:dict, q:dict, max_examples:int)->dict:
     "The counts of two pieces that share no key, as one."
@@ -680,6 +801,15 @@ def _merge_stats(p:dict, q:dict, max_examples:int)->dict:
                                   first=min(firsts, key=lambda x: x[:2]) if firsts else None, ex=ex,
                                   **{k: f[k] + g[k] for k in ("stale", "age_sum", "age_n", "over", "stale_sum")},
                                   age_max=_fmax(f["age_max"], g["age_max"]), stale_max=_fmax(f["stale_max"], g["stale_max"]))
+    out["scales"] = {c: tuple(x + y for x, y in zip(p["scales"].get(c, (0.0, 0)), q["scales"].get(c, (0.0, 0))))
+                     for c in dict.fromkeys(list(p["scales"]) + list(q["scales"]))}
+    out["flip"] = {c: min(p["flip"].get(c, math.inf), q["flip"].get(c, math.inf)) for c in dict.fromkeys(list(p["flip"]) + list(q["flip"]))}
+    # each feature's kinds (object columns are read from their values): pieces that read one differently are noted
+    out["kinds"] = {c: tuple(_kind_union(x, y) for x, y in zip(p["kinds"].get(c, ("empty", "empty")), q["kinds"].get(c, ("empty", "empty"))))
+                    for c in dict.fromkeys(list(p["kinds"]) + list(q["kinds"]))}
+    out["kinds_differ"] = p.get("kinds_differ", False) or q.get("kinds_differ", False) or any(
+        x != y and "empty" not in (x, y) for c in out["kinds"] if c in p["kinds"] and c in q["kinds"] for x, y in zip(p["kinds"][c], q["kinds"][c]))
+    for k in ("atols", "dtypes", "served_dtypes", "train_cols"): out[k] = p[k]
     return out
 
 # %% ../nbs/32_serving_logs.ipynb #e9033478
@@ -793,7 +923,7 @@ def compare_logged(log,                        # the served log: a DataFrame (pa
                    events:pd.DataFrame|None=None,  # the raw events, when `offline` is a function
                    columns:list[str]|None=None,  # features to compare (default: every logged feature)
                    rtol:float=1e-9,            # relative tolerance for numeric features, as in `compare_frames`
-                   atol:float=0.0,             # absolute tolerance for numeric features (strict by default; `compare_frames` scales its default to the feature)
+                   atol:float|None=None,       # absolute tolerance for numeric features; None: 1e-12 x the feature's mean |value|, as in `compare_frames`
                    by:str="day",               # the timeline's period: "day" or "hour"
                    max_age=None,               # a served value equal to a training version older than this (a Timedelta or '1D') is an error
                    lookback:int=30,            # how many earlier training rows of a key to search for a stale served value
@@ -815,23 +945,39 @@ def compare_logged(log,                        # the served log: a DataFrame (pa
         raise TypeError(f"compare_logged: offline must be a DataFrame (a feature table with a validity time per row) or a function "
                         f"(events, as_of) -> features, got {type(offline).__name__}")
     elif dask_in: raise TypeError("compare_logged: a function as the training side runs on pandas; on Dask, pass the training side as a feature table")
+    opts = _check_options(_REQ, rtol, atol, "error", ("training", "served"), max_examples)[1]
     kw = dict(keys=keys, time=time, valid=valid_time or time, features=features, table=table, fn=None if table else offline,
-              events=events, rtol=rtol, atol=atol, by=by, lookback=int(lookback), max_examples=max_examples,
-              limit=None if max_age is None else pd.Timedelta(max_age))
-    from mlparity.parity import compare_frames
-    opts = dict(rtol=rtol, atol=atol, max_examples=max_examples, sides=("training", "served"), title=title)
-    if dask_in: return _compare_logged_dask(log, offline, kw, opts, title)
-    log = log.reset_index(drop=True)
-    log = log.assign(**{_REQ: np.arange(len(log))}) if _REQ not in log.columns else log
-    training, served, st = _skew_piece(log, offline if table else None, kw)
-    train_cols = [c for c in training.columns if c != _REQ]
-    rep = compare_frames(training, served, _REQ, columns=features, **opts)
-    return _skew_report(st, rep, kw, train_cols, title)
+              events=events, opts=opts, by=by, lookback=int(lookback), limit=None if max_age is None else pd.Timedelta(max_age),
+              kinds=None, atols=None, probe=None)
+    if dask_in: return _compare_logged_dask(log, offline, kw, title)
+    if _REQ not in log.columns:                            # request ids: row numbers (a shallow copy: the log is not copied)
+        log = log.copy(deep=False); log[_REQ] = np.arange(len(log))
+    counts, st = _skew_piece(log, offline if table else None, kw)
+    return _skew_report(st, _counts_report(counts, st, kw, title), kw, st["train_cols"], title)
+
+def _counts_report(counts:ParityCounts, st:dict, kw:dict, title:str):
+    "The `ParityReport` of the training side against the served values, keyed on the request id, from the merged counts."
+    dtypes = {c: (st["dtypes"].get(c), st["served_dtypes"][c]) for c in kw["features"]}
+    return _parity_report(counts, [_REQ], kw["features"], dtypes, st["kinds"], kw["opts"], st["atols"], title)
+
 
 # %% ../nbs/32_serving_logs.ipynb #9f57c34e
-def _with_ids(df:pd.DataFrame, start:int)->pd.DataFrame:
-    "A log partition with request ids: row numbers from `start` (its offset in the whole log)."
-    return df.assign(**{_REQ: np.arange(start, start + len(df), dtype=np.int64)})
+_PART_BITS = 40   # on Dask a request's id is first (partition << _PART_BITS) + its row in the partition, renumbered at the end
+
+def _with_ids(df:pd.DataFrame, part:int)->pd.DataFrame:
+    "Log partition number `part` with provisional request ids, in the order of the final ones (see `_renumber`)."
+    return df.assign(**{_REQ: (np.int64(part) << _PART_BITS) + np.arange(len(df), dtype=np.int64)})
+
+def _renumber(counts:ParityCounts, st:dict, starts:np.ndarray)->tuple[ParityCounts, dict]:
+    "Counts with provisional request ids given their final ones: row numbers in the whole log (`starts`: each partition's first)."
+    new = lambda r: int(starts[r >> _PART_BITS] + (r & ((1 << _PART_BITS) - 1)))
+    idx = lambda ix: ix if ix is None else pd.Index([new(int(r)) for r in ix], name=ix.name, dtype=np.int64)
+    for f in counts.features.values(): f.ex_keys, f.pair_keys = idx(f.ex_keys), idx(f.pair_keys)
+    for k in ("missing_ex", "dup_ex", "none_ex"): st[k] = [(new(r[0]), *r[1:]) for r in st[k]]
+    for f in st["features"].values():
+        if f["first"] is not None: f["first"] = (f["first"][0], new(f["first"][1]), {**f["first"][2], _REQ: new(f["first"][2][_REQ])})
+        f["ex"] = {new(r): v for r, v in f["ex"].items()}
+    return counts, st
 
 def _key_bucket(df:pd.DataFrame, keys:list, n:int)->pd.Series:
     "Bucket 0..n-1 of each row's key: the same in the log and the table (numbers hashed as floats, so 3 and 3.0 meet)."
@@ -845,39 +991,55 @@ def _piece_frames(log_parts:list, off_parts:list, kw:dict):
     off = pd.concat(off_parts, ignore_index=True)
     return _skew_piece(log, off, kw)
 
+def _merge_pieces(p:tuple, q:tuple, max_examples:int)->tuple:
+    "The (parity counts, log counts) of two buckets, as one."
+    return _merge_counts(p[0], q[0], max_examples), _merge_stats(p[1], q[1], max_examples)
+
 _BUCKET_ROWS = 4_000_000   # rows of log and table per bucket on Dask: each bucket is joined in one worker's memory
 
-def _compare_logged_dask(log, offline, kw:dict, opts:dict, title:str)->SkewReport:
+def _compare_logged_dask(log, offline, kw:dict, title:str)->SkewReport:
     "`compare_logged` on Dask: rows go to buckets by key, each bucket is joined and counted on its own, the counts are merged."
     import dask, dask.dataframe as dd
-    from mlparity.parity import compare_frames
     if isinstance(log, pd.DataFrame): log = dd.from_pandas(log, npartitions=1, sort=False)
     if isinstance(offline, pd.DataFrame): offline = dd.from_pandas(offline, npartitions=1, sort=False)
-    keys = kw["keys"]
-    lens, off_lens = dask.compute(log.map_partitions(len), offline.map_partitions(len))
-    lens = list(lens)
-    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(int).tolist()
-    n = max(1, -(-(sum(lens) + int(sum(off_lens))) // _BUCKET_ROWS))   # buckets of about _BUCKET_ROWS rows of log and table
-    def split(df, k, start=None):
-        "A partition cut into its `n` buckets (a list of frames), request ids added for the log."
-        if start is not None: df = _with_ids(df, start)
-        b = _key_bucket(df, k, n).to_numpy()
-        return [df[b == i] for i in range(n)]
-    lsplit = [dask.delayed(split, nout=n)(p, keys, s) for p, s in zip(log.to_delayed(), starts)]
-    osplit = [dask.delayed(split, nout=n)(p, keys) for p in offline.to_delayed()]
-    pieces = [dask.delayed(_piece_frames, nout=3)([ls[i] for ls in lsplit], [os_[i] for os_ in osplit], kw) for i in range(n)]
-    # the training and served frames as Dask frames for compare_frames; the counts merged pairwise
-    tr_meta, sv_meta, _ = _skew_piece(_with_ids(log._meta, 0), offline._meta, kw)
-    training = dd.from_delayed([p[0] for p in pieces], meta=tr_meta, verify_meta=False)
-    served = dd.from_delayed([p[1] for p in pieces], meta=sv_meta, verify_meta=False)
-    stats = [p[2] for p in pieces]
-    while len(stats) > 1:
-        stats = [dask.delayed(_merge_stats)(stats[i], stats[i + 1], kw["max_examples"]) if i + 1 < len(stats) else stats[i]
-                 for i in range(0, len(stats), 2)]
-    st = stats[0].compute()
-    rep = compare_frames(training, served, _REQ, columns=kw["features"], **opts)
-    train_cols = [c for c in tr_meta.columns if c != _REQ]
-    return _skew_report(st, rep, kw, train_cols, title)
+    keys, features, opts = kw["keys"], kw["features"], kw["opts"]
+    lmeta, ometa = log._meta, offline._meta
+    train_cols = [c for c in features if c in ometa.columns]
+    # rows in all, reading one column (partitions may be read together then): buckets of about _BUCKET_ROWS rows
+    rows = dask.compute(log[keys[:1]].map_partitions(len).sum(), offline[keys[:1]].map_partitions(len).sum())
+    n = max(1, -(-int(sum(rows)) // _BUCKET_ROWS))
+    def split(df, k, part=None):
+        "A partition cut into its `n` buckets (a list of frames); for the log, request ids added and its length last."
+        if part is not None: df = _with_ids(df, part)
+        if n == 1: cut = [df]
+        else:                                   # one stable sort by bucket, then slices: rows keep their order
+            b = _key_bucket(df, k, n).to_numpy()
+            o = np.argsort(b, kind="stable")
+            at, d = np.searchsorted(b[o], np.arange(n + 1)), df.iloc[o]
+            cut = [d.iloc[at[i]:at[i + 1]] for i in range(n)]
+        return cut + ([len(df)] if part is not None else [])
+    def run(kw_):
+        "The merged counts of every bucket, with the final request ids (the log's partition lengths come in the same pass)."
+        lsplit = [dask.delayed(split, nout=n + 1)(p, keys, i) for i, p in enumerate(log.to_delayed())]
+        osplit = [dask.delayed(split, nout=n)(p, keys) for p in offline.to_delayed()]
+        parts = [dask.delayed(_piece_frames)([ls[i] for ls in lsplit], [os_[i] for os_ in osplit], kw_) for i in range(n)]
+        while len(parts) > 1:
+            parts = [dask.delayed(_merge_pieces)(parts[i], parts[i + 1], opts.max_examples) if i + 1 < len(parts) else parts[i]
+                     for i in range(0, len(parts), 2)]
+        (counts, st), lens = dask.compute(parts[0], [ls[n] for ls in lsplit])
+        return _renumber(counts, st, np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64))
+    # How a feature is compared, and the default atol, depend on every compared value: known only once every bucket is
+    # counted. So the buckets count with the kinds they read and atol 0 (or the atol given), and note the smallest atol
+    # that would change a verdict; only if the whole data reads a kind otherwise, or the default atol reaches that bound,
+    # do they count again, with the final kinds and tolerances.
+    counts, st = run(dict(kw, atols=None if opts.atol is not None else {c: 0.0 for c in train_cols}, probe=opts.atol is None))
+    atols = _atols(st["scales"], opts)
+    if st.get("kinds_differ") or any(0 < atols.get(c, 0.0) and atols[c] >= st["flip"].get(c, math.inf) for c in atols):
+        counts, st = run(dict(kw, kinds=st["kinds"], atols=atols, probe=False))
+    st.update(atols=atols, train_cols=train_cols, dtypes={c: ometa[c].dtype for c in train_cols},
+              served_dtypes={c: lmeta[c].dtype for c in features})
+    return _skew_report(st, _counts_report(counts, st, kw, title), kw, train_cols, title)
+
 
 # %% ../nbs/32_serving_logs.ipynb #365b4160
 def _read_any(path:str, what:str)->pd.DataFrame:
@@ -912,7 +1074,7 @@ def add_skew_parser(subparsers,              # what `argparse.ArgumentParser.add
     s.add_argument("--by", choices=["day", "hour"], default="day", help="the timeline's period (default: day)")
     s.add_argument("--max-age", dest="max_age", help="served values older than this (e.g. 1D, 6h) are an error")
     s.add_argument("--columns", help="features to compare, comma-separated (default: every logged feature)")
-    s.add_argument("--rtol", type=float, default=1e-9); s.add_argument("--atol", type=float, default=0.0)
+    s.add_argument("--rtol", type=float, default=1e-9); s.add_argument("--atol", type=float, default=None, help="default: 1e-12 x the feature's mean |value|, as for parity")
     if not any(a.dest == "html" for a in s._actions):   # the `mlparity` command gives --html to every subcommand
         s.add_argument("--html", metavar="PATH", help="also write the report as one HTML page")
     if not any(a.dest == "json" for a in s._actions):

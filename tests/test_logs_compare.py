@@ -47,17 +47,20 @@ def test_as_of_matches_brute_force_and_compare_frames(seed):
     served.loc[bad, "x"] += rng.choice([1e-12, 0.5], bad.sum())     # some within rtol, some not
     served.loc[rng.random(len(served)) < 0.1, "s"] = "other"
     served.loc[rng.random(len(served)) < 0.05, "x"] = np.nan
-    rep = compare_logged(served, off, key="user_id", valid_time="valid_from", rtol=1e-9)
-    assert isinstance(rep, SkewReport)
-    # the same counts as compare_frames on the as-of rows, joined by hand
+    # the same counts as compare_frames on the as-of rows, joined by hand: with the default tolerance and strictly (atol=0)
     truth = serve_from(log, off)
     clean = served.drop_duplicates(["user_id", "request_time"]).reset_index(drop=True)
     truth = truth.drop_duplicates(["user_id", "request_time"]).reset_index(drop=True)
-    ref = compare_frames(truth.reset_index(), clean.reset_index(), "index", columns=["x", "n", "s"], rtol=1e-9, atol=0.0)
-    want = dict(zip(ref.summary["feature"], ref.summary["mismatches"]))
-    got = dict(zip(rep.summary["feature"], rep.summary["mismatches"]))
-    assert got == want
+    for atol in (0.0, None):
+        kw = {} if atol is None else dict(atol=atol)
+        rep = compare_logged(served, off, key="user_id", valid_time="valid_from", rtol=1e-9, **kw)
+        assert isinstance(rep, SkewReport)
+        ref = compare_frames(truth.reset_index(), clean.reset_index(), "index", columns=["x", "n", "s"], rtol=1e-9, **kw)
+        want = dict(zip(ref.summary["feature"], ref.summary["mismatches"]))
+        got = dict(zip(rep.summary["feature"], rep.summary["mismatches"]))
+        assert got == want
     assert sum(rep.timeline[rep.timeline.feature == "x"]["mismatches"]) == want["x"]
+    rep = compare_logged(served, off, key="user_id", valid_time="valid_from", rtol=1e-9, atol=0.0)
     # the first divergence is the earliest mismatching request
     first = rep.first.set_index("feature")
     m = clean.merge(truth, on=["user_id", "request_time"], suffixes=("", "_t"))
@@ -212,3 +215,32 @@ def test_log_folder_with_a_schema_change(tmp_path):
     (tmp_path / "b" / "day=2024-08-01").rename(tmp_path / "a" / "day=2024-07-31")
     with pytest.raises(ValueError, match="schema changed between log files"):
         compare_logged(tmp_path / "a", off, key="user_id", valid_time="valid_from")
+
+
+def test_default_tolerance_is_compare_frames_rule():
+    "atol=None (the default) is 1e-12 x the feature's mean |value|, as in compare_frames: float noise near 0 agrees; atol=0.0 is strict."
+    off, log = world(9)
+    off = off.assign(x=off.x + 1.0)                                      # a feature of scale ~3
+    zero = log.index[:4]
+    off.loc[off.user_id.isin(log.loc[zero, "user_id"]), "x"] = 0.0      # these users' training value is 0.0 ...
+    served = serve_from(log, off).assign(x=lambda d: d.x.where(~d.index.isin(zero), d.x + 3e-16))   # ... served: float noise, 1e-16 of the mean
+    default = compare_logged(served, off, key="user_id", valid_time="valid_from")
+    assert default.ok and default.summary.set_index("feature").loc["x", "mismatches"] == 0
+    ref = compare_frames(serve_from(log, off).drop_duplicates(["user_id", "request_time"]).reset_index(),
+                         served.drop_duplicates(["user_id", "request_time"]).reset_index(), "index", columns=["x"])
+    assert ref.ok                                                       # compare_frames' default agrees
+    strict = compare_logged(served, off, key="user_id", valid_time="valid_from", atol=0.0)
+    assert strict.failing == ["x"] and strict.summary.set_index("feature").loc["x", "mismatches"] == 4
+    ev = [f for f in strict if f.check == "logs.values"][0].evidence
+    assert ev["atol"] == 0.0 and ev["max_abs_diff"] == pytest.approx(3e-16)
+    with pytest.raises(ValueError, match="atol"):
+        compare_logged(served, off, key="user_id", valid_time="valid_from", atol=-1.0)
+
+
+def test_served_age_mean_does_not_overflow():
+    "Ages are summed exactly: 12 requests served a value 34 years old sum past int64's nanoseconds (9.2e18 ns is 292 years)."
+    off = pd.DataFrame({"user_id": [1], "valid_from": [pd.Timestamp("1990-01-01")], "x": [1.0]})
+    log = pd.DataFrame({"user_id": 1, "request_time": pd.Timestamp("2024-01-01") + pd.to_timedelta(range(12), unit="h"), "x": 1.0})
+    row = compare_logged(log, off, key="user_id", valid_time="valid_from").summary.set_index("feature").loc["x"]
+    want = (log.request_time - off.valid_from[0]).mean()
+    assert row.served_age_mean == want.round("s") and row.served_age_max == (log.request_time - off.valid_from[0]).max()

@@ -74,3 +74,36 @@ def test_dask_refuses_a_function():
     log, off = case(4)
     with pytest.raises(TypeError, match="runs on pandas"):
         compare_logged(dd.from_pandas(log, npartitions=2), lambda e, a: a, events=off, key="user_id")
+
+
+@pytest.mark.parametrize("atol", [None, 0.0, 1e-3])
+def test_dask_default_tolerance_equals_pandas(atol):
+    "The feature-scaled default atol (known only once every bucket is counted) gives pandas' report on Dask, as do explicit ones."
+    log, off = case(5)
+    noisy = log.index[::7]
+    log.loc[noisy, "x"] = log.loc[noisy, "x"] + np.where(log.loc[noisy, "x"] == 0, 3e-16, 0.0)   # float noise where training has 0.0
+    kw = dict(key="user_id", valid_time="valid_from") | ({} if atol is None else dict(atol=atol))
+    want = compare_logged(log, off, **kw)
+    noise = int(((log.loc[noisy, "x"] > 0) & (log.loc[noisy, "x"] < 1e-15)).sum())
+    assert noise > 0
+    strict = compare_logged(log, off, key="user_id", valid_time="valid_from", atol=0.0)
+    x = lambda r: r.summary.set_index("feature").loc["x", "mismatches"]
+    assert x(strict) > x(compare_logged(log, off, key="user_id", valid_time="valid_from"))   # the noise is a mismatch only when strict
+    with dask.config.set(scheduler="synchronous"):
+        got = compare_logged(dd.from_pandas(log, npartitions=4, sort=False), dd.from_pandas(off, npartitions=3, sort=False), **kw)
+    same(want, got)
+
+
+def test_dask_object_column_read_alike_in_every_bucket():
+    "An object feature holding numbers for some users and text for others: buckets read it differently, the report is pandas'."
+    log, off = case(6)
+    as_obj = lambda d: d.assign(s=pd.Series([float(x) if u != 0 else f"v{x:g}" for u, x in zip(d.user_id, d.x)], index=d.index, dtype=object))
+    log, off = as_obj(log), as_obj(off)                      # numbers, but text for user 0: only its bucket reads "object"
+    odd = log.index[::11][log.user_id.iloc[::11] != 0]
+    log.loc[odd, "s"] = [v + 1.0 for v in log.loc[odd, "s"]]
+    kw = dict(key="user_id", valid_time="valid_from", columns=["s", "x"])
+    want = compare_logged(log, off, **kw)
+    assert "s" in want.failing
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):   # keep the objects as they are
+        got = compare_logged(dd.from_pandas(log, npartitions=3, sort=False), dd.from_pandas(off, npartitions=2, sort=False), **kw)
+    same(want, got)
