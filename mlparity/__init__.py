@@ -18,7 +18,7 @@ _API = {
     "registry": ["ModelRegistry", "check_served_versions", "ab_report"],
     "drift": ["drift_report", "DriftReport"],
     "profile": ["Profile"],
-    "monitor": ["monitor", "shadow_report", "Fallback"],
+    "monitor": ["shadow_report", "Fallback"],      # `monitor` itself is the module: mlparity.monitor.monitor
     "debt": ["audit", "DebtRegister", "DebtItem"],
     "feedback": ["check_feedback_loop", "FeedbackReport"],
     "checklist": ["production_checklist", "ChecklistReport"],

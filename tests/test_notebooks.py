@@ -3,8 +3,9 @@
 papermill injects the parameters (a cell tagged `injected-parameters` after the cell tagged `parameters`), and the
 notebook runs in an IPython shell (execnb's, as `nbdev_test` runs notebooks) inside a forked copy of this test process.
 The fork starts with numpy, pandas, scipy, scikit-learn and matplotlib already imported, so a run costs the notebook's
-own work, not a kernel's start and a second import of the scientific stack; and whatever the notebook changes (working
-folder, pandas options, globals) ends with the fork. nbval (`make test`'s other notebook run) keeps the real kernel.
+own work, not a kernel's start and a second import of the scientific stack; mlparity itself is imported afresh by the
+notebook, whatever the tests before it imported; and whatever the notebook changes (working folder, pandas options,
+globals) ends with the fork. nbval (`make test`'s other notebook run) keeps the real kernel.
 """
 import ast, json, os, re, select, signal, subprocess, sys, time, traceback
 from pathlib import Path
@@ -61,6 +62,8 @@ def run_notebook(path, parameters:dict, timeout:float=600)->dict:
             from execnb.shell import CaptureShell
             from execnb.nbio import dict2nb
             os.chdir(Path(path).parent)
+            for m in [m for m in sys.modules if m == "mlparity" or m.startswith("mlparity.")]:
+                del sys.modules[m]                          # the notebook imports the package afresh, as a kernel would
             shell = CaptureShell(path=Path(path))
             cells = dict2nb(run).cells
             for i, cell in enumerate(cells):
@@ -121,3 +124,9 @@ def test_the_runner_isolates_the_notebook_and_times_out(tmp_path):
     assert os.getcwd() == here and pd.get_option("display.max_rows") != 3 and "LEAK" not in globals()
     with pytest.raises(AssertionError, match="ran longer than 2 s"):
         run_notebook(_tiny_notebook(tmp_path, "import time\nwhile True: time.sleep(0.1)"), CI_PARAMS, timeout=2)
+
+
+def test_the_runner_imports_the_package_afresh(tmp_path):
+    "A notebook sees mlparity as a new kernel would, not as the tests before it left it."
+    import mlparity.monitor  # noqa: F401  (imported here, in the process that forks)
+    run_notebook(_tiny_notebook(tmp_path, "import sys\nassert 'mlparity.monitor' not in sys.modules, 'inherited'"), CI_PARAMS)

@@ -37,3 +37,20 @@ def test_unknown_name_is_a_clear_error():
     import mlparity
     with pytest.raises(AttributeError, match="has no attribute 'compare_frame'"):
         mlparity.compare_frame
+
+
+def test_no_public_name_is_also_a_module():
+    "Importing a submodule binds its name on the package: a public function of that name would be replaced by it."
+    import mlparity
+    assert not set(mlparity._HOME) & set(mlparity._MODULES), set(mlparity._HOME) & set(mlparity._MODULES)
+
+
+def test_monitor_is_the_module_whatever_was_imported_first():
+    code = ("import sys, mlparity\n"
+            "before = mlparity.monitor\n"
+            "from mlparity.monitor import shadow_report\n"
+            "assert before is mlparity.monitor is sys.modules['mlparity.monitor'], mlparity.monitor\n"
+            "assert callable(mlparity.monitor.monitor) and mlparity.shadow_report is shadow_report\n"
+            "print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "ok", r.stderr
