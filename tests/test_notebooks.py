@@ -1,13 +1,13 @@
 """Every notebook runs with parameters other than the committed ones, and its assertions still hold.
 
 papermill injects the parameters (a cell tagged `injected-parameters` after the cell tagged `parameters`), and the
-notebook runs in an IPython shell (execnb's, as `nbdev_test` runs notebooks) inside a forked copy of this test process.
-The fork starts with numpy, pandas, scipy, scikit-learn and matplotlib already imported, so a run costs the notebook's
-own work, not a kernel's start and a second import of the scientific stack; mlparity itself is imported afresh by the
-notebook, whatever the tests before it imported; and whatever the notebook changes (working folder, pandas options,
-globals) ends with the fork. nbval (`make test`'s other notebook run) keeps the real kernel.
+notebook runs in an IPython shell (execnb's, as `nbdev_test` runs notebooks) in a fork of this worker's notebook runner
+(tests/nbrunner.py), a process that has numpy, pandas, scipy, scikit-learn and matplotlib imported and never mlparity:
+a run costs the notebook's own work, not a kernel's start and a second import of the scientific stack; the notebook
+imports mlparity afresh; and whatever it changes ends with the fork. nbval (`make test`'s other notebook run) keeps the
+real kernel.
 """
-import ast, json, os, re, select, signal, subprocess, sys, time, traceback
+import ast, atexit, json, os, re, subprocess, sys
 from pathlib import Path
 import pytest
 from helpers import ROOT, NBS, notebooks, parameter_names, parameters_cell, load_nb
@@ -36,64 +36,36 @@ def test_runs_with_other_parameters(name):
     assert {k: ns[k] for k in CI_PARAMS} == CI_PARAMS
 
 
-_WARM = False
+_RUNNER = None
+
+
+def _runner()->subprocess.Popen:
+    "This worker's notebook runner (tests/nbrunner.py), started on first use and ended when the worker ends."
+    global _RUNNER
+    if _RUNNER is None or _RUNNER.poll() is not None:
+        _RUNNER = subprocess.Popen([sys.executable, str(Path(__file__).with_name("nbrunner.py"))], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        atexit.register(lambda p=_RUNNER: (p.stdin.close(), p.wait()))
+    return _RUNNER
 
 
 def run_notebook(path, parameters:dict, timeout:float=600)->dict:
-    """Run the notebook at `path` with `parameters` injected, in a forked copy of this process; return the notebook as it
-    was run (a dict). A cell that raises fails the run with its traceback; so does a run longer than `timeout` seconds."""
-    global _WARM
+    """Run the notebook at `path` with `parameters` injected by papermill; return the notebook as it was run (a dict).
+    A cell that raises fails the run with its traceback; so does a run longer than `timeout` seconds."""
+    import tempfile
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
-    if not _WARM:   # what every chapter imports, imported once into the process that forks
-        import numpy, pandas, scipy.stats, sklearn.linear_model, matplotlib, matplotlib.pyplot, IPython  # noqa: F401
-        import execnb.shell, execnb.nbio  # noqa: F401
-        _WARM = True
     nb = parameterize_notebook(load_notebook_node(str(path)), parameters, report_mode=False, kernel_name="python3", language="python")
     run = json.loads(nbformat.writes(nb))
-    r, w = os.pipe()
-    sys.stdout.flush(); sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:                                            # the child: run every cell, report, exit without cleanup
-        os.close(r)
-        code, msg = 1, b""
-        try:
-            from execnb.shell import CaptureShell
-            from execnb.nbio import dict2nb
-            os.chdir(Path(path).parent)
-            for m in [m for m in sys.modules if m == "mlparity" or m.startswith("mlparity.")]:
-                del sys.modules[m]                          # the notebook imports the package afresh, as a kernel would
-            shell = CaptureShell(path=Path(path))
-            cells = dict2nb(run).cells
-            for i, cell in enumerate(cells):
-                if cell.cell_type != "code": continue
-                shell.cell(cell)
-                if shell.exc:
-                    err = [o for o in cell.outputs if o.get("output_type") == "error"]
-                    tb = "\n".join(err[0].get("traceback", [])) if err else repr(shell.exc)
-                    raise RuntimeError(f"cell {i} raised:\n{''.join(cell.source)}\n---\n{tb}")
-            code, msg = 0, b"ok"
-        except BaseException:
-            msg = traceback.format_exc().encode()
-        finally:
-            os.write(w, msg[-20000:]); os._exit(code)
-    os.close(w)
-    out, deadline = b"", time.monotonic() + timeout
-    try:
-        while True:
-            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                os.kill(pid, signal.SIGKILL)
-                raise AssertionError(f"{Path(path).name} ran longer than {timeout:.0f} s with {parameters}")
-            chunk = os.read(r, 65536)
-            if not chunk: break
-            out += chunk
-    finally:
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", out.decode(errors="replace"))
-    assert os.waitstatus_to_exitcode(status) == 0, f"{Path(path).name} with {parameters} failed:\n{text}"
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "run.ipynb"; f.write_text(json.dumps(run))
+        p = _runner()
+        p.stdin.write(json.dumps({"path": str(Path(path).resolve()), "run": str(f), "timeout": timeout}) + "\n"); p.stdin.flush()
+        reply = json.loads(p.stdout.readline())
+    text = re.sub(r"\x1b\[[0-9;]*m", "", reply["text"])
+    assert reply["code"] != -9, f"{Path(path).name} ran longer than {timeout:.0f} s with {parameters}"
+    assert reply["code"] == 0, f"{Path(path).name} with {parameters} failed:\n{text}"
     return run
 
 
