@@ -137,3 +137,27 @@ def test_readme_chapter_table_and_sidebar_agree():
     assert readme, "no chapter table in README.md"
     sidebar = {n: next((t for lo, hi, t in render_docs.PARTS if lo <= n <= hi), None) for n in readme}
     assert readme == sidebar, {n: (readme[n], sidebar[n]) for n in readme if readme[n] != sidebar[n]}
+
+
+def _imports_with_code(nb)->list[int]:
+    """Code cells that nbdev's docs build would run (they import something) and that hold other code too: nbdev warns
+    "Found cells containing imports and other code" for each, and runs their code outside the notebook's namespace."""
+    import ast, re
+    out = []
+    for i, c in enumerate(nb["cells"]):
+        src = "".join(c["source"])
+        if c["cell_type"] != "code" or re.search(r"^#\|\s*(exports?|exporti|exec_doc)\b|^#\|\s*eval:\s*false", src, re.M | re.I):
+            continue
+        try: nodes = list(ast.walk(ast.parse("\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!"))))))
+        except SyntaxError: continue
+        if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes):
+            out.append(i)
+    return out
+
+
+def test_imports_sit_in_cells_of_their_own():
+    "`make docs` prints no warning: no notebook mixes imports with other code in one cell (nbdev's rule)."
+    bad = {p.name: cells for p in sorted(NBS.glob("*.ipynb")) if (cells := _imports_with_code(load_nb(p)))}
+    assert not bad, f"cells that mix imports with other code (split them): {bad}"
+    mixed = {"cells": [{"cell_type": "code", "source": "import pandas as pd\npd.set_option('display.width', 80)"}]}
+    assert _imports_with_code(mixed) == [0]
