@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report, _is_dask, _check_choice
-from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr
+from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr, key_values, key_buckets
 from ._parity_counts import (ParityCounts, FeatureCounts, KeyCount, _MAX_PAIRS, _check_options, _value_kind,
                                      _how, _numbers, _as_float, _compare_numbers, _exact_values, _compare_exact, _mean_abs,
                                      _atols, _merge_counts, _parity_report)
@@ -979,12 +979,6 @@ def _renumber(counts:ParityCounts, st:dict, starts:np.ndarray)->tuple[ParityCoun
         f["ex"] = {new(r): v for r, v in f["ex"].items()}
     return counts, st
 
-def _key_bucket(df:pd.DataFrame, keys:list, n:int)->pd.Series:
-    "Bucket 0..n-1 of each row's key: the same in the log and the table (numbers hashed as floats, so 3 and 3.0 meet)."
-    cols = {k: (df[k].astype("float64") if column_kind(df[k]) in ("integer", "float", "bool") else df[k].astype(str)) for k in keys}
-    h = pd.util.hash_pandas_object(pd.DataFrame(cols, index=df.index), index=False).to_numpy()
-    return pd.Series((h % np.uint64(n)).astype(np.int64), index=df.index)
-
 def _piece_frames(log_parts:list, off_parts:list, kw:dict):
     "The work on one bucket: its rows gathered from every partition of the log and of the table."
     log = pd.concat(log_parts, ignore_index=True)
@@ -1013,7 +1007,7 @@ def _compare_logged_dask(log, offline, kw:dict, title:str)->SkewReport:
         if part is not None: df = _with_ids(df, part)
         if n == 1: cut = [df]
         else:                                   # one stable sort by bucket, then slices: rows keep their order
-            b = _key_bucket(df, k, n).to_numpy()
+            b = key_buckets([key_values(df[c]) for c in k], n)   # equal keys, one bucket, in the log and the table
             o = np.argsort(b, kind="stable")
             at, d = np.searchsorted(b[o], np.arange(n + 1)), df.iloc[o]
             cut = [d.iloc[at[i]:at[i + 1]] for i in range(n)]

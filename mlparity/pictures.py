@@ -54,6 +54,22 @@ def _error(report, subject, check:str|None=None):
     "The first error finding of `report` about `subject` (from `check`, if given), or None."
     return next((f for f in report.errors if str(f.subject) == str(subject) and (check is None or f.check == check)), None)
 
+def _finite_pairs(a, b)->tuple[np.ndarray, np.ndarray]:
+    "The rows where `a` and `b` both hold finite numbers, thinned to at most what a figure draws."
+    x, y = _numbers(a), _numbers(b)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    pick = _thin(len(x))
+    return x[pick], y[pick]
+
+def _against_identity(ax, x:np.ndarray, y:np.ndarray, label:str, same:str)->tuple[float, float]:
+    "A scatter of `y` against `x` (labelled `label`) with the line y = x (labelled `same`); returns the line's range."
+    ax.scatter(x, y, s=14, alpha=0.6, color=_RED, label=label)
+    lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+    if hi <= lo: hi = lo + 1.0
+    ax.plot([lo, hi], [lo, hi], color=_GREY, lw=1, label=same)
+    return lo, hi
+
 # %% ../nbs/00c_pictures.ipynb #92716492
 def parity_pictures(report)->list:
     "`(feature, figure)` for each failing feature of a `ParityReport` whose kept rows hold numbers on both sides."
@@ -64,18 +80,12 @@ def parity_pictures(report)->list:
     for feature in report.failing:
         g = rows[rows["feature"] == feature] if len(rows) else rows
         if not len(g): continue
-        x, y = _numbers(g[off]), _numbers(g[on])
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
+        x, y = _finite_pairs(g[off], g[on])
         if not len(x): continue
-        pick = _thin(len(x)); x, y = x[pick], y[pick]
         f = _error(report, feature, "parity.values")
         ev = f.evidence if f is not None else {}
         fig, (a1, a2) = _figure(8.0, 3.2, 2, _TWO)
-        a1.scatter(x, y, s=14, alpha=0.6, color=_RED, label="rows that differ")
-        lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
-        if hi <= lo: hi = lo + 1.0
-        a1.plot([lo, hi], [lo, hi], color=_GREY, lw=1, label="y = x: the sides agree")
+        lo, hi = _against_identity(a1, x, y, "rows that differ", "y = x: the sides agree")
         ratio = ev.get("median_ratio")
         if ratio is not None and np.isfinite(ratio) and ratio != 1:
             a1.plot([lo, hi], [ratio * lo, ratio * hi], color=_BLUE, ls="--", lw=1.2, label=f"median ratio {ratio:.3g}")
@@ -168,18 +178,12 @@ def leakage_pictures(report)->list:
     rows, out = report.pairs, []
     for feature in report.failing:
         g = rows[rows["feature"] == str(feature)]
-        w, wo = _numbers(g["with_future"]), _numbers(g["without_future"])
-        keep = np.isfinite(w) & np.isfinite(wo)
-        w, wo = w[keep], wo[keep]
+        w, wo = _finite_pairs(g["with_future"], g["without_future"])
         if not len(w): continue
-        pick = _thin(len(w)); w, wo = w[pick], wo[pick]
         f = _error(report, feature)
         ev = f.evidence if f is not None else {}
         fig, (a1, a2) = _figure(8.0, 3.2, 2, _TWO)
-        a1.scatter(wo, w, s=14, alpha=0.6, color=_RED, label="labels that move")
-        lo, hi = float(min(w.min(), wo.min())), float(max(w.max(), wo.max()))
-        if hi <= lo: hi = lo + 1.0
-        a1.plot([lo, hi], [lo, hi], color=_GREY, lw=1, label="y = x: no future read")
+        _against_identity(a1, wo, w, "labels that move", "y = x: no future read")
         a1.set_xlabel("without the future (serving)"); a1.set_ylabel("with the future (training)"); a1.legend(fontsize=9)
         bins = np.histogram_bin_edges(np.concatenate([w, wo]), bins=int(min(30, max(5, len(w) // 2))))
         a2.hist(wo, bins=bins, color=_BLUE, alpha=0.6, label="without the future")

@@ -238,10 +238,9 @@ def measure_widths(page:Path, widths=(1280, 800), height:int=1600, shot:Path|Non
             tab("Emulation.setDeviceMetricsOverride", width=w, height=height, deviceScaleFactor=1, mobile=False)
             evaluate(tab, SETTLE)
             m = json.loads(evaluate(tab, f"({MEASURE_JS})()"))
-            limit = MAX_LESSON
-            if w >= 1280 and m.get("lesson", 0) > limit:
+            if w >= 1280 and m.get("lesson", 0) > MAX_LESSON:
                 m["long_lesson"] = 1
-                m["examples"]["long_lesson"] = [f"{m['lesson']} px before How it works (at most {limit})"]
+                m["examples"]["long_lesson"] = [f"{m['lesson']} px before How it works (at most {MAX_LESSON:,})"]
             if i == 0 and shot is not None:
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 shot.write_bytes(base64.b64decode(tab("Page.captureScreenshot", format="png")["data"]))
