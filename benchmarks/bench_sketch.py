@@ -9,10 +9,18 @@ partition is sketched, and the sketches are merged two ways: pairwise (a tree, a
 after another (a left fold, as a stream or a Dask reduction may do). For each: the true CDF error (the largest
 |sketch CDF - data CDF| over the evaluation points, as a share of the rows), the stated bound (mlparity: the sketch's
 `rank_error`; KLL: its a-priori normalized rank error at 99 % confidence), values kept (mlparity: the items the sketch
-stores, the budget being k), serialized bytes (mlparity: the saved profile file of that one column). KLL's k is
-chosen so that its serialized size is closest to mlparity's without exceeding it. Issue 15.3's goal: mlparity's true
-error <= KLL's at every merge order, all k values used, true error <= stated bound <= 2x the true error; each is
-printed as met or NOT met.
+stores, the budget being k), serialized bytes (mlparity: the saved profile file of that one column). For every result
+KLL's k is chosen anew so that a KLL sketch of one partition serializes to at most that result's bytes (equal bytes at
+capacity, row by row: a sketch that keeps fewer values is compared with a smaller KLL). A merged KLL sketch
+serializes smaller than one at capacity (it keeps fewer items after its merges), so the last columns give a second,
+stricter comparison: KLL's k scaled up by our bytes over its merged bytes, so that its merged result has about our
+size (`kll_k_same_bytes`, `kll_true_same_bytes`, `same_bytes_vs_kll`).
+
+KLL is randomised (its error moves by tens of percent from run to run, and cannot be seeded from Python), so each
+setting runs on `--seeds` draws of the data (default 3), and the summary gives the mean of each error over the draws
+and the worst single ratio. Issue 15.3's goals, each printed as met or NOT met: mlparity's true error <= KLL's at
+every merge order (on the mean over draws, and in every single run), all k values used, and true error <= stated
+bound <= 2x the true error.
 """
 import argparse, os, tempfile
 import numpy as np, pandas as pd
@@ -47,52 +55,92 @@ def kll_merge(a, b):
     m = kll_doubles_sketch.deserialize(a.serialize()); m.merge(b); return m
 
 
-def main(argv=None):
+def kll_k_for(size:int, probe_values:np.ndarray, cache:dict)->int:
+    "The largest KLL k (to within 8) whose serialized sketch of `probe_values` is at most `size` bytes."
     from datasketches import kll_doubles_sketch
+    if size in cache: return cache[size]
+    def fits(k):
+        probe = kll_doubles_sketch(k); probe.update(probe_values); return len(probe.serialize()) <= size
+    lo = 8
+    while fits(lo * 2): lo *= 2
+    hi = lo * 2
+    while hi - lo > 8:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    cache[size] = lo
+    return lo
+
+
+def kll_result(order, x, pieces, kk):
+    "KLL at `kk` over the whole of `x`, or over `pieces` merged in `order` (tree or fold)."
+    from datasketches import kll_doubles_sketch
+    if order is None:
+        s = kll_doubles_sketch(kk); s.update(x); return s
+    kll = []
+    for p in pieces:
+        s = kll_doubles_sketch(kk); s.update(p); kll.append(s)
+    return order(kll, kll_merge)
+
+
+def one_draw(kind, n, parts, k, seed):
+    "Rows for one draw of `kind`: mlparity and KLL (at mlparity's bytes) for one partition, a tree and a left fold."
+    x = sample(kind, n, np.random.default_rng(seed))
+    xs = np.sort(x)
+    pts = np.unique(xs[np.linspace(0, n - 1, 20_001).astype(int)])
+    true = np.searchsorted(xs, pts, "right") / n
+    pieces = np.array_split(x, parts)
+    mine = [Profile.from_frame(pd.DataFrame({"x": p}), sketch=k).columns["x"] for p in pieces]
+    merge_ours = lambda u, v: Profile({"x": u}).merge(Profile({"x": v})).columns["x"]
+    cache, rows = {}, []
+    for order, how in (("one partition", None), (f"{parts} pairwise", tree), (f"{parts} left fold", fold)):
+        s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=k).columns["x"] if how is None else how(list(mine), merge_ours)
+        size = ours_bytes(s)
+        kk = kll_k_for(size, x[:200_000], cache)
+        k1 = kll_result(how, x, pieces, kk)
+        err_m = float(np.abs(s.cum(pts) / n - true).max())
+        kll_err = lambda sk: float(np.abs(np.array(sk.get_cdf(list(pts), True))[:-1] - true).max())
+        err_k, kbytes = kll_err(k1), len(k1.serialize())
+        kk2 = max(kk, int(kk * size / kbytes))                    # about our bytes after KLL's own merges
+        k2 = k1 if kk2 == kk else kll_result(how, x, pieces, kk2)
+        rows.append(dict(seed=seed, data=kind, merge=order, ours_kept=len(s.items), ours_bytes=size, ours_true=err_m,
+                         ours_stated=s.rank_error / n, kll_k=kk, kll_bytes=kbytes, kll_true=err_k,
+                         kll_stated=k1.normalized_rank_error(False), error_vs_kll=err_m / err_k,
+                         stated_vs_true=(s.rank_error / n) / err_m if err_m else float("nan"),
+                         kll_k_same_bytes=kk2, kll_bytes_same_bytes=len(k2.serialize()), kll_true_same_bytes=kll_err(k2)))
+        rows[-1]["same_bytes_vs_kll"] = err_m / rows[-1]["kll_true_same_bytes"]
+    return rows
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--parts", type=int, default=None); ap.add_argument("--k", type=int, default=4096)
+    ap.add_argument("--seeds", type=int, default=3, help="draws of the data per distribution (KLL's error moves from run to run)")
     a = ap.parse_args(argv)
     n, parts = a.n or (1_000_000 if a.quick else 10_000_000), a.parts or (64 if a.quick else 256)
     rows = []
-    for kind in ("normal", "lognormal", "atom"):
-        x = sample(kind, n, np.random.default_rng(0))
-        xs = np.sort(x)
-        pts = np.unique(xs[np.linspace(0, n - 1, 20_001).astype(int)])
-        true = np.searchsorted(xs, pts, "right") / n
-        pieces = np.array_split(x, parts)
-        mine = [Profile.from_frame(pd.DataFrame({"x": p}), sketch=a.k).columns["x"] for p in pieces]
-        size = ours_bytes(tree(list(mine), lambda u, v: Profile({"x": u}).merge(Profile({"x": v})).columns["x"]))
-        kk = 8
-        while True:
-            probe = kll_doubles_sketch(kk * 2); probe.update(x[:200_000])
-            if len(probe.serialize()) > size: break
-            kk *= 2
-        lo, hi = kk, kk * 2
-        while hi - lo > 8:
-            mid = (lo + hi) // 2; probe = kll_doubles_sketch(mid); probe.update(x[:200_000])
-            lo, hi = (mid, hi) if len(probe.serialize()) <= size else (lo, mid)
-        kll = []
-        for p in pieces:
-            s = kll_doubles_sketch(lo); s.update(p); kll.append(s)
-        for order, merge in (("one partition", None), (f"{parts} pairwise", tree), (f"{parts} left fold", fold)):
-            if merge is None:
-                s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=a.k).columns["x"]
-                k1 = kll_doubles_sketch(lo); k1.update(x)
-            else:
-                s = merge(list(mine), lambda u, v: Profile({"x": u}).merge(Profile({"x": v})).columns["x"])
-                k1 = merge(list(kll), kll_merge)
-            err_m = float(np.abs(s.cum(pts) / n - true).max())
-            err_k = float(np.abs(np.array(k1.get_cdf(list(pts), True))[:-1] - true).max())
-            rows.append(dict(data=kind, merge=order, ours_kept=len(s.items), ours_bytes=ours_bytes(s), ours_true=err_m,
-                             ours_stated=s.rank_error / n, kll_k=lo, kll_bytes=len(k1.serialize()), kll_true=err_k,
-                             kll_stated=k1.normalized_rank_error(False), error_vs_kll=err_m / err_k,
-                             stated_vs_true=(s.rank_error / n) / err_m if err_m else float("nan")))
-        print(f"  {kind} done", flush=True)
+    for seed in range(a.seeds):
+        for kind in ("normal", "lognormal", "atom"):
+            rows += one_draw(kind, n, parts, a.k, seed)
+            print(f"  draw {seed + 1} of {a.seeds}: {kind} done", flush=True)
     t = pd.DataFrame(rows)
-    print(f"mlparity sketch (k={a.k}) vs KLL at equal serialized size, {n:,} values, {parts} partitions:")
-    print(t.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    goals = {"true error <= KLL's": (t.error_vs_kll <= 1).all(), "all k values used": (t.ours_kept >= a.k - 2).all(),
+    fmt = lambda v: f"{v:.3g}"
+    with pd.option_context("display.width", 250):
+        print(f"mlparity sketch (k={a.k}) vs KLL at equal serialized size, {n:,} values, {parts} partitions, every run:")
+        print(t.to_string(index=False, float_format=fmt))
+        g = t.groupby(["data", "merge"], sort=False)
+        summary = g.agg(ours_kept=("ours_kept", "min"), ours_true=("ours_true", "mean"), kll_k=("kll_k", "min"),
+                        kll_true=("kll_true", "mean"), worst_run_vs_kll=("error_vs_kll", "max"),
+                        stated_vs_true_lo=("stated_vs_true", "min"), stated_vs_true_hi=("stated_vs_true", "max"),
+                        kll_k_same_bytes=("kll_k_same_bytes", "min"), kll_true_same_bytes=("kll_true_same_bytes", "mean"))
+        summary.insert(4, "mean_vs_kll", summary.ours_true / summary.kll_true)
+        summary["same_bytes_mean_vs_kll"] = summary.ours_true / summary.kll_true_same_bytes
+        print(f"\nsummary over {a.seeds} draws (errors: means; ours_kept and kll_k: the smallest):")
+        print(summary.reset_index().to_string(index=False, float_format=fmt))
+    goals = {"true error <= KLL's, mean over draws": (summary.mean_vs_kll <= 1).all(),
+             "true error <= KLL's, in every run": (t.error_vs_kll <= 1).all(),
+             "true error <= KLL's at the merged result's bytes, mean over draws": (summary.same_bytes_mean_vs_kll <= 1).all(),
+             "all k values used": (t.ours_kept >= a.k - 2).all(),
              "true error <= stated bound <= 2x true error": ((t.stated_vs_true >= 1) & (t.stated_vs_true <= 2)).all()}
     for what, met in goals.items(): print(f"goal: {what}: {'met' if met else 'NOT met'}")
     return 0 if all(goals.values()) else 1

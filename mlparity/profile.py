@@ -214,8 +214,10 @@ def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
     take[h] = rem >> h                                         # the top holds the rest, and what is left over
     for j in range(h):                                         # (fewer than 2**h rows) one run per bit
         take[j] += rem >> j & 1
-    split = max(min(take[h], k - 2 - sum(take)), 0)            # the budget left: top runs cut in two, a level lower
-    take[h] -= split; take[h - 1] += 2 * split
+    budget, j = k - 2 - sum(take), h                           # the budget left: the longest runs cut in two, a level lower
+    while budget > 0 and j > 0:
+        cut = min(take[j], budget); take[j] -= cut; take[j - 1] += 2 * cut; budget -= cut
+        if not take[j]: j -= 1
     top = max(j for j in range(h + 1) if take[j])              # the longest runs left
     sizes = np.repeat(np.left_shift(1, np.arange(h, -1, -1, dtype=np.int64)), take[::-1])
     starts = 1 + np.cumsum(sizes) - sizes                      # consecutive runs of rows, after the smallest row

@@ -177,3 +177,13 @@ def test_merge_order_changes_the_error_little():
     for p in parts[1:]: fold = fold.merge(p)
     a, b = true_cdf_error(x, tree(parts)[0].columns["x"]), true_cdf_error(x, fold.columns["x"])
     assert max(a, b) <= 2.5 * min(a, b), (a, b)
+
+
+@pytest.mark.parametrize("k,n", [(k, n) for k in (64, 1024, 4096) for n in (4_097, 12_000, 200_000, 1_000_000)]
+                         + [(4096, 10_000_000)])   # the benchmark's size, where the old rule kept 3,800 values
+def test_one_partition_uses_every_value_of_its_budget(k, n):
+    "A column of more rows than `k` distinct values is sketched into exactly `k` values (the longest runs cut in two while the budget lasts), all rows counted."
+    x = np.random.default_rng(n + k).normal(0, 1, n)
+    s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=k).columns["x"]
+    assert not s.exact and len(s.items) == k and int(s.weights.sum()) == n
+    assert 0 < true_cdf_error(x, s) <= s.rank_error

@@ -342,3 +342,29 @@ def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
     assert got["f_nan"]["null_rate"] > 0 and got["d_nat"]["null_rate"] > 0 and got["f_all_nan"]["null_rate"] == 1.0
     if max_categories == 50 and n >= 1_000:
         assert got["t"]["categories"] == sorted(["aa", "bbb", "", "ééé", "x" * 30]) and got["t_many"]["categories"] is None
+
+
+# ---------------------------------------------------------------- inference on one thread per column, from 2**18 rows
+def test_infer_on_threads_matches_one_thread(monkeypatch):
+    "From 2**18 rows the columns are inferred on threads: the same schema as on one thread, and the same first error."
+    import concurrent.futures, mlparity.validate as V
+    made = []
+    class Spy(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, *a, **k): made.append(a); super().__init__(*a, **k)
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Spy)
+    fast, _ = _storage_pairs(300_000, 3)
+    monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
+    threads = Schema.infer(fast)
+    assert made == [(4,)]
+    monkeypatch.setattr(V.os, "cpu_count", lambda: 1)
+    one = Schema.infer(fast)
+    assert made == [(4,)] and threads.to_dict() == one.to_dict() and list(threads.columns) == list(fast.columns)
+    mixed = fast.assign(m1=pd.Series([1, "a"] * 150_000, dtype=object), m2=pd.Series(["b", 2.0] * 150_000, dtype=object))
+    for cores in (4, 1):
+        monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
+        with pytest.raises(TypeError, match="column 'm1' mixes kinds"): Schema.infer(mixed)
+    assert len(made) == 2
+    small = fast.head(262_143)                       # below 2**18 rows: one thread, whatever the cores
+    monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
+    Schema.infer(small)
+    assert len(made) == 2
