@@ -62,8 +62,8 @@ def kll_k_for(size:int, probe_values:np.ndarray, cache:dict)->int:
     def fits(k):
         probe = kll_doubles_sketch(k); probe.update(probe_values); return len(probe.serialize()) <= size
     lo = 8
-    while fits(lo * 2): lo *= 2
-    hi = lo * 2
+    while lo * 2 <= 65_535 and fits(lo * 2): lo *= 2          # datasketches' KLL takes k < 2**16
+    hi = min(lo * 2, 65_536)
     while hi - lo > 8:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
@@ -95,12 +95,12 @@ def one_draw(kind, n, parts, k, seed):
     for order, how in (("one partition", None), (f"{parts} pairwise", tree), (f"{parts} left fold", fold)):
         s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=k).columns["x"] if how is None else how(list(mine), merge_ours)
         size = ours_bytes(s)
-        kk = kll_k_for(size, x[:200_000], cache)
+        kk = kll_k_for(size, x[:max(200_000, size)], cache)   # enough values to fill a KLL sketch of that size
         k1 = kll_result(how, x, pieces, kk)
         err_m = float(np.abs(s.cum(pts) / n - true).max())
         kll_err = lambda sk: float(np.abs(np.array(sk.get_cdf(list(pts), True))[:-1] - true).max())
         err_k, kbytes = kll_err(k1), len(k1.serialize())
-        kk2 = max(kk, int(kk * size / kbytes))                    # about our bytes after KLL's own merges
+        kk2 = min(max(kk, int(kk * size / kbytes)), 65_535)       # about our bytes after KLL's own merges
         k2 = k1 if kk2 == kk else kll_result(how, x, pieces, kk2)
         rows.append(dict(seed=seed, data=kind, merge=order, ours_kept=len(s.items), ours_bytes=size, ours_true=err_m,
                          ours_stated=s.rank_error / n, kll_k=kk, kll_bytes=kbytes, kll_true=err_k,

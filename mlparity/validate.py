@@ -273,12 +273,19 @@ def _as_horizon(horizon)->pd.Timedelta|None:
     if pd.isna(h) or h < pd.Timedelta(0): raise ValueError(f"horizon must be a duration >= 0 such as '365D'; got {horizon!r}")
     return h
 
+_POOLS = {}   # cores -> the threads that read columns side by side, made at the first long frame and kept
+
+def _forget_pools(): _POOLS.clear()   # a forked child has none of its parent's threads
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_pools)   # not on Windows, which never forks
+
 def _each_column(f, cols:list, rows:int)->list:
-    "`f` of each of `cols`, in order: on one thread per core (up to 8) from 2**18 rows (numpy and pyarrow let go of the GIL)."
-    workers = min(os.cpu_count() or 1, 8, len(cols))
-    if workers < 2 or rows < 262_144: return [f(c) for c in cols]
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(workers) as ex: return list(ex.map(f, cols))   # the first column that fails raises, as in a loop
+    "`f` of each of `cols`, in order: from 2**17 rows on one thread per core (up to 8), as numpy and pyarrow let go of the GIL."
+    cores = min(os.cpu_count() or 1, 8)
+    if cores < 2 or len(cols) < 2 or rows < 131_072: return [f(c) for c in cols]
+    if cores not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOLS[cores] = ThreadPoolExecutor(cores, thread_name_prefix="mlparity-columns")
+    return list(_POOLS[cores].map(f, cols))   # in column order: the first column that fails raises, as in a loop
 
 def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
     "The body of `Schema.infer`."
@@ -470,7 +477,14 @@ def _validate(schema, df, lazy, raise_on_error, max_examples, null_slack)->Valid
         for c in df.columns:
             if c not in schema.columns:
                 out.add("extra_column", str(c), "column not in the schema, ignored: add it to the schema if it is meant", severity="warning")
-        read = {c: _check_column(schema.columns[c], df[c], out, null_slack) for c in present}
+        if lazy:                                                      # every column on its own, side by side; findings in column order
+            def one(c):
+                mine = _Findings(df, True, max_examples)
+                return _check_column(schema.columns[c], df[c], mine, null_slack), mine.found
+            done = _each_column(one, present, len(df))
+            read = {c: v for c, (v, _) in zip(present, done)}
+            for _, found in done: out.found.extend(found)
+        else: read = {c: _check_column(schema.columns[c], df[c], out, null_slack) for c in present}
         if schema.key and all(k in df.columns for k in schema.key):  # on values as read: ISO text and datetimes compare equal
             dup = pd.DataFrame({k: read[k] for k in schema.key}, index=df.index).duplicated(keep="first").to_numpy()
             if dup.any():

@@ -1,5 +1,5 @@
 """Non-lesson tests of `mlparity.validate`: bad input, representations, brute force, and Hypothesis properties."""
-import json
+import json, os
 
 import numpy as np
 import pandas as pd
@@ -344,27 +344,67 @@ def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
         assert got["t"]["categories"] == sorted(["aa", "bbb", "", "ééé", "x" * 30]) and got["t_many"]["categories"] is None
 
 
-# ---------------------------------------------------------------- inference on one thread per column, from 2**18 rows
+# ---------------------------------------------------------------- columns read side by side, from 2**17 rows
 def test_infer_on_threads_matches_one_thread(monkeypatch):
-    "From 2**18 rows the columns are inferred on threads: the same schema as on one thread, and the same first error."
+    "From 2**17 rows the columns are inferred on a pool of threads: the same schema as on one thread, and the same first error."
     import concurrent.futures, mlparity.validate as V
     made = []
     class Spy(concurrent.futures.ThreadPoolExecutor):
         def __init__(self, *a, **k): made.append(a); super().__init__(*a, **k)
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Spy)
-    fast, _ = _storage_pairs(300_000, 3)
+    monkeypatch.setattr(V, "_POOLS", {})
+    fast, _ = _storage_pairs(140_000, 3)
     monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
     threads = Schema.infer(fast)
-    assert made == [(4,)]
+    assert made == [(4,)] and isinstance(V._POOLS[4], Spy)
+    Schema.infer(fast)
+    assert made == [(4,)]                            # the pool is kept for the next frame
     monkeypatch.setattr(V.os, "cpu_count", lambda: 1)
     one = Schema.infer(fast)
     assert made == [(4,)] and threads.to_dict() == one.to_dict() and list(threads.columns) == list(fast.columns)
-    mixed = fast.assign(m1=pd.Series([1, "a"] * 150_000, dtype=object), m2=pd.Series(["b", 2.0] * 150_000, dtype=object))
+    mixed = fast.assign(m1=pd.Series([1, "a"] * 70_000, dtype=object), m2=pd.Series(["b", 2.0] * 70_000, dtype=object))
     for cores in (4, 1):
         monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
         with pytest.raises(TypeError, match="column 'm1' mixes kinds"): Schema.infer(mixed)
-    assert len(made) == 2
-    small = fast.head(262_143)                       # below 2**18 rows: one thread, whatever the cores
+    monkeypatch.setattr(V, "_POOLS", {})
     monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
-    Schema.infer(small)
-    assert len(made) == 2
+    Schema.infer(fast.head(131_071))                 # below 2**17 rows: one thread, no pool made
+    assert V._POOLS == {} and made == [(4,)]
+
+
+def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
+    "Lazy validation of a long frame checks its columns side by side: the same findings, in the same order, as on one thread."
+    import mlparity.validate as V
+    fast, _ = _storage_pairs(140_000, 4)
+    schema = Schema.infer(fast.sample(frac=0.5, random_state=0), max_categories=50)
+    batch = fast.copy()
+    batch.loc[batch.index[::997], "f"] = 1e9                               # out of range
+    batch.loc[batch.index[::1009], "t"] = "never seen"                    # an unseen category
+    batch.loc[batch.index[::1013], "d"] = pd.Timestamp("1970-01-01")      # before training
+    reports = {}
+    for cores in (4, 1):
+        monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
+        reports[cores] = schema.validate(batch, max_examples=3)
+    on_threads, on_one = reports[4], reports[1]
+    assert [(f.check, f.subject, f.severity, f.message, f.evidence) for f in on_threads] == \
+           [(f.check, f.subject, f.severity, f.message, f.evidence) for f in on_one]
+    assert {("validate.range", "f"), ("validate.categories", "t"), ("validate.range", "d")} <= {(f.check, f.subject) for f in on_one.errors}
+    assert on_threads.failures.equals(on_one.failures)
+
+
+def test_a_forked_child_makes_its_own_pool():
+    "A process forked after the pool was made (multiprocessing's 'fork' start method) has none of its threads: it makes its own."
+    import multiprocessing as mp, mlparity.validate as V
+    if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2: pytest.skip("needs fork and two cores")
+    fast, _ = _storage_pairs(140_000, 5)
+    want = Schema.infer(fast).to_dict()
+    assert V._POOLS
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_infer_in_child, (fast,)).get(timeout=60)
+    assert got == (True, want)
+
+def _infer_in_child(df):
+    import mlparity.validate as V
+    fresh = not V._POOLS
+    return fresh, Schema.infer(df).to_dict()
