@@ -9,17 +9,21 @@ Forking happens here, in a process that never runs anything else, and not in the
 forking thread, so a lock that another thread (a Dask cluster's, say, left by an earlier test) held at that moment stays
 held for ever in the child.
 
-Protocol, one JSON line each way: `{"path": notebook, "run": file of the parameterised notebook, "timeout": s}` in,
-`{"code": exit code, "text": traceback or "ok"}` out (code -9: stopped after `timeout` seconds).
+Protocol, one JSON line each way: `{"path": notebook, "run": file of the parameterised notebook, "timeout": s,
+"tmp": folder}` in, `{"code": exit code, "text": traceback or "ok"}` out (code -9: stopped after `timeout` seconds). The
+child's temporary files go to `tmp` (optional): the test then sees what the notebook left behind.
 """
 import json, os, select, signal, sys, time, traceback
 from pathlib import Path
 
 
-def run_cells(path:Path, run:dict):
+def run_cells(path:Path, run:dict, tmp:str|None=None):
     "Run every code cell of the notebook `run` (a dict) as the notebook at `path`; raise at the first cell that raises."
     from execnb.shell import CaptureShell
     from execnb.nbio import dict2nb
+    if tmp:                                  # tempfile's folder, and that of whatever the notebook starts
+        import tempfile
+        os.environ["TMPDIR"] = tempfile.tempdir = tmp
     os.chdir(path.parent)
     shell = CaptureShell(path=path)
     for i, cell in enumerate(dict2nb(run).cells):
@@ -31,7 +35,7 @@ def run_cells(path:Path, run:dict):
             raise RuntimeError(f"cell {i} raised:\n{''.join(cell.source)}\n---\n{tb}")
 
 
-def run_forked(path:Path, run:dict, timeout:float)->tuple[int, str]:
+def run_forked(path:Path, run:dict, timeout:float, tmp:str|None=None)->tuple[int, str]:
     "Run the notebook in a child process; (0, 'ok'), (1, traceback) or (-9, ...) when it ran past `timeout` seconds."
     r, w = os.pipe()
     sys.stdout.flush(); sys.stderr.flush()
@@ -40,7 +44,7 @@ def run_forked(path:Path, run:dict, timeout:float)->tuple[int, str]:
         os.close(r)
         code, msg = 1, b""
         try:
-            run_cells(path, run)
+            run_cells(path, run, tmp)
             code, msg = 0, b"ok"
         except BaseException:
             msg = traceback.format_exc().encode()
@@ -70,7 +74,7 @@ def serve(inp=sys.stdin, out=sys.stdout):
     for line in inp:
         req = json.loads(line)
         run = json.loads(Path(req["run"]).read_text())
-        code, text = run_forked(Path(req["path"]), run, float(req["timeout"]))
+        code, text = run_forked(Path(req["path"]), run, float(req["timeout"]), req.get("tmp"))
         out.write(json.dumps({"code": code, "text": text}) + "\n"); out.flush()
 
 

@@ -59,13 +59,17 @@ def run_notebook(path, parameters:dict, timeout:float=600)->dict:
     nb = parameterize_notebook(load_notebook_node(str(path)), parameters, report_mode=False, kernel_name="python3", language="python")
     run = json.loads(nbformat.writes(nb))
     with tempfile.TemporaryDirectory() as d:
-        f = Path(d) / "run.ipynb"; f.write_text(json.dumps(run))
+        f, scratch = Path(d) / "run.ipynb", Path(d) / "tmp"
+        f.write_text(json.dumps(run)); scratch.mkdir()
         p = _runner()
-        p.stdin.write(json.dumps({"path": str(Path(path).resolve()), "run": str(f), "timeout": timeout}) + "\n"); p.stdin.flush()
+        p.stdin.write(json.dumps({"path": str(Path(path).resolve()), "run": str(f), "timeout": timeout, "tmp": str(scratch)}) + "\n")
+        p.stdin.flush()
         reply = json.loads(p.stdout.readline())
-    text = re.sub(r"\x1b\[[0-9;]*m", "", reply["text"])
-    assert reply["code"] != -9, f"{Path(path).name} ran longer than {timeout:.0f} s with {parameters}"
-    assert reply["code"] == 0, f"{Path(path).name} with {parameters} failed:\n{text}"
+        text = re.sub(r"\x1b\[[0-9;]*m", "", reply["text"])
+        assert reply["code"] != -9, f"{Path(path).name} ran longer than {timeout:.0f} s with {parameters}"
+        assert reply["code"] == 0, f"{Path(path).name} with {parameters} failed:\n{text}"
+        left = sorted(str(q.relative_to(scratch)) for q in scratch.rglob("*") if q.is_file())
+        assert not left, f"{Path(path).name} left files in the temporary folder (remove them at the end of the chapter): {left[:5]}"
     return run
 
 
@@ -96,6 +100,14 @@ def test_the_runner_isolates_the_notebook_and_times_out(tmp_path):
     assert os.getcwd() == here and pd.get_option("display.max_rows") != 3 and "LEAK" not in globals()
     with pytest.raises(AssertionError, match="ran longer than 2 s"):
         run_notebook(_tiny_notebook(tmp_path, "import time\nwhile True: time.sleep(0.1)"), CI_PARAMS, timeout=2)
+
+
+def test_a_notebook_that_leaves_temporary_files_fails(tmp_path):
+    "A chapter that writes scratch files must remove them: files left in the temporary folder fail its run, named."
+    leak = "import tempfile, pathlib\nd = pathlib.Path(tempfile.mkdtemp())\n(d / 'left.csv').write_text('a')"
+    with pytest.raises(AssertionError, match=r"tiny.ipynb left files in the temporary folder .*tmp\w+/left.csv"):
+        run_notebook(_tiny_notebook(tmp_path, leak), CI_PARAMS)
+    run_notebook(_tiny_notebook(tmp_path, leak + "\nimport shutil\nshutil.rmtree(d)"), CI_PARAMS)
 
 
 def test_the_runner_imports_the_package_afresh(tmp_path):
