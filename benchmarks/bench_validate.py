@@ -17,12 +17,13 @@ is found and counted once runs on every size: each bad row appears in exactly on
 pandera's `infer_schema` infers dtypes, nullability and numeric/datetime ranges, and allowed values only for
 categorical dtypes; `Schema.infer` also collects the categories of text columns with at most 50 distinct values,
 which costs one hash pass per text column. Both are printed: "infer" (everything) and "infer, no categories"
-(`max_categories=0`, the like-for-like work).
+(`max_categories=0`, the like-for-like work). From 2**17 rows mlparity reads a frame's columns on one thread per core;
+pandera reads them on one thread, so the ratios of mlparity on one thread are printed too ("one thread").
 
 Part 2, NovaTech interactions at about 1M rows (100k with `--quick`), as ratios to the legacy validator.
 Timings are the best of `--repeat` runs (wall seconds); the machine is shared, so compare ratios, not seconds.
 """
-import argparse, os, subprocess, sys, time
+import argparse, contextlib, os, subprocess, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,16 @@ def check_counted_once(schema, bad, kinds):
 
 
 # ---------------------------------------------------------------- pandera
+@contextlib.contextmanager
+def one_thread():
+    "Inside, mlparity reads a frame's columns on one thread (it asks `os.cpu_count()` how many it may use), as pandera does."
+    import mlparity.validate as V
+    real = V.os.cpu_count
+    V.os.cpu_count = lambda: 1
+    try: yield
+    finally: V.os.cpu_count = real
+
+
 def setup_pandera(path:Path=PANDERA):
     "Install pandera and what it needs into `path` (not into the project's environment)."
     path.mkdir(parents=True, exist_ok=True)
@@ -129,6 +140,9 @@ def versus_pandera(sizes, repeat:int):
         found, outliers = check_counted_once(schema, bad, kinds)
         val = best_of(lambda: schema.validate(bad), repeat)
         plain_infer = best_of(lambda: Schema.infer(train, max_categories=0), repeat)   # what pandera infers: kinds, nulls, ranges
+        with one_thread():                                  # pandera uses one thread: mlparity's figures on one, beside
+            infer_1 = best_of(lambda: Schema.infer(train), repeat)
+            val_1 = best_of(lambda: schema.validate(bad), repeat)
         row = {"rows": f"{n:.0e}", "infer s": round(ours.wall, 3), "infer, no categories s": round(plain_infer.wall, 3),
                "validate s": round(val.wall, 3)}
         if pa is not None:
@@ -139,6 +153,8 @@ def versus_pandera(sizes, repeat:int):
             row.update({"pandera infer s": round(peer_inf.wall, 3), "infer x pandera": round(ours.wall / peer_inf.wall, 2),
                         "infer, no categories x pandera": round(plain_infer.wall / peer_inf.wall, 2),
                         "pandera validate s": round(peer_val.wall, 3), "validate x pandera": round(val.wall / peer_val.wall, 2),
+                        "infer, one thread x pandera": round(infer_1.wall / peer_inf.wall, 2),
+                        "validate, one thread x pandera": round(val_1.wall / peer_val.wall, 2),
                         "pandera failure cases": peer_val.value})
         row["mlparity failures"] = sum(f.evidence["n_failing"] for f in val.value.errors)
         row["planted, each found once"] = found

@@ -278,14 +278,27 @@ _POOLS = {}   # cores -> the threads that read columns side by side, made at the
 def _forget_pools(): _POOLS.clear()   # a forked child has none of its parent's threads
 if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_pools)   # not on Windows, which never forks
 
-def _each_column(f, cols:list, rows:int)->list:
-    "`f` of each of `cols`, in order: from 2**17 rows on one thread per core (up to 8), as numpy and pyarrow let go of the GIL."
+def _each_column(f, cols:list, rows:int, heavy:list|None=None)->list:
+    "`f` of each of `cols`, in order. From 2**16 rows the `heavy` ones (default: all) go to one thread per core (up to 8) while this thread does the rest."
     cores = min(os.cpu_count() or 1, 8)
-    if cores < 2 or len(cols) < 2 or rows < 131_072: return [f(c) for c in cols]
+    heavy = [True] * len(cols) if heavy is None else heavy
+    if cores < 2 or len(cols) < 2 or rows < 65_536 or not any(heavy): return [f(c) for c in cols]
     if cores not in _POOLS:
         from concurrent.futures import ThreadPoolExecutor
         _POOLS[cores] = ThreadPoolExecutor(cores, thread_name_prefix="mlparity-columns")
-    return list(_POOLS[cores].map(f, cols))   # in column order: the first column that fails raises, as in a loop
+    later = {i: _POOLS[cores].submit(f, c) for i, c in enumerate(cols) if heavy[i]}   # numpy and pyarrow let go of the GIL
+    here = {}
+    for i, c in enumerate(cols):
+        if i in later: continue
+        try: here[i] = (True, f(c))
+        except Exception as e: here[i] = (False, e)
+    out = []
+    for i in range(len(cols)):                       # in column order: the first column that fails raises, as in a loop
+        if i in later: out.append(later[i].result()); continue
+        ok, v = here[i]
+        if not ok: raise v
+        out.append(v)
+    return out
 
 def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
     "The body of `Schema.infer`."
@@ -307,7 +320,8 @@ def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon
             raise ValueError(f"key {key} is not unique in the training data: {int(dup.sum())} duplicate row(s), e.g. index "
                              f"{_preview(df.index[dup], 5)}; drop them (df.drop_duplicates({key})) or choose another key")
     one = lambda c: _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories, horizon)
-    cols = dict(zip(map(str, df.columns), _each_column(one, list(df.columns), len(df))))
+    text = [not (isinstance(df[c].dtype, np.dtype) and df[c].dtype.kind in "iufbmM") for c in df.columns]   # a hash pass each
+    cols = dict(zip(map(str, df.columns), _each_column(one, list(df.columns), len(df), heavy=text)))
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
 # %% ../nbs/05_validate.ipynb #c7a6cdba

@@ -344,9 +344,9 @@ def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
         assert got["t"]["categories"] == sorted(["aa", "bbb", "", "ééé", "x" * 30]) and got["t_many"]["categories"] is None
 
 
-# ---------------------------------------------------------------- columns read side by side, from 2**17 rows
+# ---------------------------------------------------------------- columns read side by side, from 2**16 rows
 def test_infer_on_threads_matches_one_thread(monkeypatch):
-    "From 2**17 rows the columns are inferred on a pool of threads: the same schema as on one thread, and the same first error."
+    "From 2**16 rows the text columns are inferred on a pool of threads: the same schema as on one thread, and the same first error."
     import concurrent.futures, mlparity.validate as V
     made = []
     class Spy(concurrent.futures.ThreadPoolExecutor):
@@ -368,7 +368,9 @@ def test_infer_on_threads_matches_one_thread(monkeypatch):
         with pytest.raises(TypeError, match="column 'm1' mixes kinds"): Schema.infer(mixed)
     monkeypatch.setattr(V, "_POOLS", {})
     monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
-    Schema.infer(fast.head(131_071))                 # below 2**17 rows: one thread, no pool made
+    Schema.infer(fast.head(65_535))                  # below 2**16 rows: one thread, no pool made
+    assert V._POOLS == {} and made == [(4,)]
+    Schema.infer(fast.select_dtypes("number"))       # nothing to hash: one thread, no pool made
     assert V._POOLS == {} and made == [(4,)]
 
 
