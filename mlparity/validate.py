@@ -209,11 +209,14 @@ def _nulls_and_range(s:pd.Series, kind:str)->tuple[int, Any, Any]:
     if n_null == len(s): return n_null, None, None
     return (n_null, *(_min_max(s) if kind in ("integer", "float") else (s.min(), s.max())))
 
+def _arrow_stored(dt)->bool:
+    "Whether dtype `dt` is text that pyarrow stores (pandas' `str`): read through pyarrow, whose passes let go of the GIL."
+    return (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow" or
+            isinstance(dt, pd.ArrowDtype) and str(dt.pyarrow_dtype) in ("string", "large_string"))
+
 def _arrow_text(s:pd.Series):
     "The pyarrow array behind a text column stored by pyarrow (pandas' `str`), or None for other storage."
-    dt = s.dtype
-    if not (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow" or
-            isinstance(dt, pd.ArrowDtype) and str(dt.pyarrow_dtype) in ("string", "large_string")): return None
+    if not _arrow_stored(s.dtype): return None
     a = s.array.__arrow_array__()
     return a.chunk(0) if getattr(a, "num_chunks", 0) == 1 else a
 
@@ -287,17 +290,15 @@ def _each_column(f, cols:list, rows:int, heavy:list|None=None)->list:
         from concurrent.futures import ThreadPoolExecutor
         _POOLS[cores] = ThreadPoolExecutor(cores, thread_name_prefix="mlparity-columns")
     later = {i: _POOLS[cores].submit(f, c) for i, c in enumerate(cols) if heavy[i]}   # numpy and pyarrow let go of the GIL
-    here = {}
-    for i, c in enumerate(cols):
-        if i in later: continue
-        try: here[i] = (True, f(c))
-        except Exception as e: here[i] = (False, e)
-    out = []
-    for i in range(len(cols)):                       # in column order: the first column that fails raises, as in a loop
-        if i in later: out.append(later[i].result()); continue
-        ok, v = here[i]
-        if not ok: raise v
-        out.append(v)
+    here = {i: _done(f, c) for i, c in enumerate(cols) if not heavy[i]}
+    return [(later.get(i) or here[i]).result() for i in range(len(cols))]   # the first column that fails raises, as in a loop
+
+def _done(f, c):
+    "A finished future holding `f(c)`, or the exception it raised: computed here, collected in order with the others."
+    from concurrent.futures import Future
+    out = Future()
+    try: out.set_result(f(c))
+    except Exception as e: out.set_exception(e)
     return out
 
 def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
@@ -320,7 +321,7 @@ def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon
             raise ValueError(f"key {key} is not unique in the training data: {int(dup.sum())} duplicate row(s), e.g. index "
                              f"{_preview(df.index[dup], 5)}; drop them (df.drop_duplicates({key})) or choose another key")
     one = lambda c: _column_schema(df[c], c in ids, c not in optional, tolerance, max_categories, horizon)
-    text = [not (isinstance(df[c].dtype, np.dtype) and df[c].dtype.kind in "iufbmM") for c in df.columns]   # a hash pass each
+    text = [_arrow_stored(df[c].dtype) for c in df.columns]   # a hash pass each, on threads: pyarrow lets go of the GIL
     cols = dict(zip(map(str, df.columns), _each_column(one, list(df.columns), len(df), heavy=text)))
     return cls(cols, key=[str(k) for k in key], name=name, n_rows=len(df))
 
