@@ -4,7 +4,7 @@
 
 # %% ../nbs/14a_profile.ipynb #a7a18ab4
 from __future__ import annotations
-import json, math, os, zipfile
+import json, math, os, zipfile, zlib
 from collections import Counter
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -20,7 +20,8 @@ __all__ = ['NumericSummary', 'SketchSummary', 'CategoricalSummary', 'Profile']
 
 # %% ../nbs/14a_profile.ipynb #d32ccbb8
 SKETCH_MIN = 16   # the fewest values a sketch may keep per column
-_FORMAT = "mlparity.profile.Profile/2"   # the on-disk format written (sketches stored as levels)
+_FORMAT = "mlparity.profile.Profile/3"   # the on-disk format written (a sketch's values packed, see below)
+_FORMAT_2 = "mlparity.profile.Profile/2"   # the format before: the same, with a sketch's values as plain float64
 _FORMAT_1 = "mlparity.drift.Profile/1"   # the format before: its exact and categorical columns are still read
 _SHRINK = 2 / 3   # a sketch level's capacity over the capacity of the level above it
 _BOUND = 2.75     # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
@@ -339,8 +340,37 @@ def _array(z, key:str, where:str, dtype:str)->np.ndarray:
         raise _Unreadable(f"{where}: array {key!r} holds counts too large for int64")
     return a.astype(dtype)
 
-def _numeric_values(z, i:int, where:str, distinct:bool)->np.ndarray:
-    v = _array(z, f"values_{i}", where, "float64")
+_SIGN = np.uint64(1 << 63)
+
+def _pack(x:np.ndarray)->np.ndarray:
+    "Float64 values `x` packed without loss: bits made to sort as the floats do, differenced, cut into 8 byte planes, deflated."
+    b = np.ascontiguousarray(x, "<f8").view("<u8")
+    key = np.where(b >> np.uint64(63) == 1, ~b, b | _SIGN)     # neighbours in value are neighbours in `key`
+    d = np.diff(key, prepend=np.uint64(0))                     # small where sorted (modulo 2**64 where a level starts)
+    return np.frombuffer(zlib.compress(d.view(np.uint8).reshape(-1, 8).T.tobytes(), 9), np.uint8)
+
+def _unpack(a:np.ndarray, m:int, where:str)->np.ndarray:
+    "The `m` float64 values packed by `_pack` into the bytes `a`, or `_Unreadable` saying what is wrong with them."
+    if a.ndim != 1 or a.dtype != np.uint8:
+        raise _Unreadable(f"{where}: packed values must be a 1-d array of bytes, got {a.dtype} of shape {a.shape}")
+    z = zlib.decompressobj()
+    try: raw = z.decompress(a.tobytes(), 8 * m + 1)           # never more than the header's values need, plus one byte
+    except zlib.error as e: raise _Unreadable(f"{where}: packed values are damaged ({e})") from None
+    if len(raw) != 8 * m or not z.eof or z.unused_data:
+        raise _Unreadable(f"{where}: packed values hold {'more than ' if len(raw) > 8 * m else ''}{len(raw) // 8} values"
+                          f"{'' if z.eof or len(raw) > 8 * m else ' (cut short)'}{' and trailing bytes' if z.unused_data else ''}, "
+                          f"for the {m} the header states")
+    key = np.cumsum(np.frombuffer(raw, np.uint8).reshape(8, m).T.copy().view("<u8").ravel(), dtype=np.uint64)
+    return np.where(key >> np.uint64(63) == 1, key ^ _SIGN, ~key).view("<f8").astype("float64")
+
+def _float_values(z, i:int, where:str, m:int|None)->np.ndarray:
+    "Column `i`'s float64 values: the array `values_i`, or (`m` given: a sketch in format 3) `m` values from `packed_i`."
+    if m is None: return _array(z, f"values_{i}", where, "float64")
+    if f"packed_{i}" not in z.files: raise _Unreadable(f"{where}: array 'packed_{i}' is missing")
+    return _unpack(z[f"packed_{i}"], m, where)
+
+def _numeric_values(z, i:int, where:str, distinct:bool, m:int|None=None)->np.ndarray:
+    v = _float_values(z, i, where, m)
     if not np.isfinite(v).all(): raise _Unreadable(f"{where}: values must be finite ({int((~np.isfinite(v)).sum())} are not)")
     bad = (v[1:] <= v[:-1]) if distinct else (v[1:] < v[:-1])
     if bad.any(): raise _Unreadable(f"{where}: values must be sorted{' and distinct' if distinct else ''} "
@@ -353,8 +383,8 @@ def _counts(s:dict, key:str, where:str)->list:
         raise _Unreadable(f"{where}: field {key!r} must be a list of whole numbers >= 0, got {v!r}")
     return v
 
-def _read_column(z, i:int, s, old:bool=False)->tuple:
-    "The name and summary of column `i` of a profile file's header `s` (`old`: format 1), every field checked."
+def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
+    "The name and summary of column `i` of a profile file's header `s`, written in format `fmt`, every field checked."
     if not isinstance(s, dict) or "name" not in s: raise _Unreadable(f"column {i}: each column must be an object with a 'name'")
     name = s["name"]
     if not isinstance(name, (str, int, float)) or isinstance(name, bool):
@@ -375,7 +405,7 @@ def _read_column(z, i:int, s, old:bool=False)->tuple:
         v = _numeric_values(z, i, where, distinct=False)
         if len(v) != n - n_missing: raise _Unreadable(f"{where}: {len(v)} values stored for n - n_missing = {n - n_missing} rows")
         return name, NumericSummary(n, n_missing, v)
-    if old: raise _Unreadable(f"{where} is a quantile sketch in the format {_FORMAT_1!r}, which this version cannot "
+    if fmt == _FORMAT_1: raise _Unreadable(f"{where} is a quantile sketch in the format {_FORMAT_1!r}, which this version cannot "
                               "merge or bound (its sketches keep levels now): profile the data again with "
                               "Profile.from_frame(df, sketch=k) and save it")
     k = _count(s, "sketch", where)
@@ -387,9 +417,12 @@ def _read_column(z, i:int, s, old:bool=False)->tuple:
                                                                   or abs(t) > c for t, c in zip(tilt, comps)):
         raise _Unreadable(f"{where}: field 'tilt' must be a list of whole numbers, one per level of 'compactions', "
                           f"each at most its level's compactions in size, got {tilt!r}")
+    packed = fmt == _FORMAT                                    # format 3 packs a sketch's values; format 2 did not
     if not levels:                                             # exact: distinct values with their rows
         if comps: raise _Unreadable(f"{where}: an exact sketch (no levels) has no compactions, got {comps}")
-        v, w = _numeric_values(z, i, where, distinct=True), _array(z, f"weights_{i}", where, "int64")
+        w = _array(z, f"weights_{i}", where, "int64")
+        if len(w) > k: raise _Unreadable(f"{where}: {len(w)} values stored in a sketch of at most {k} (one weight each)")
+        v = _numeric_values(z, i, where, distinct=True, m=len(w) if packed else None)
         if len(v) > k: raise _Unreadable(f"{where}: {len(v)} values stored in a sketch of at most {k}")
         if len(w) != len(v): raise _Unreadable(f"{where}: {len(w)} weights for {len(v)} values")
         if (w <= 0).any(): raise _Unreadable(f"{where}: weights must be >= 1")
@@ -398,7 +431,9 @@ def _read_column(z, i:int, s, old:bool=False)->tuple:
     if len(levels) > 62 or len(comps) > len(levels):
         raise _Unreadable(f"{where}: {len(levels)} levels and {len(comps)} compaction counts (at most 62 levels, "
                           "and no more compaction counts than levels)")
-    x = _array(z, f"values_{i}", where, "float64")
+    if packed and sum(levels) > k:
+        raise _Unreadable(f"{where}: levels holding {sum(levels)} values, in a sketch of at most {k}")
+    x = _float_values(z, i, where, sum(levels) if packed else None)
     if not np.isfinite(x).all(): raise _Unreadable(f"{where}: values must be finite ({int((~np.isfinite(x)).sum())} are not)")
     if len(x) != sum(levels) or len(x) > k:
         raise _Unreadable(f"{where}: {len(x)} values stored for levels holding {sum(levels)}, in a sketch of at most {k}")
@@ -421,13 +456,14 @@ def _read_profile(z)->dict:
     try: meta = json.loads(str(meta))
     except ValueError as e: raise _Unreadable(f"the header is not valid JSON ({e})") from None
     if not isinstance(meta, dict): raise _Unreadable("the header must be a JSON object")
-    if meta.get("format") not in (_FORMAT, _FORMAT_1):
-        raise _Unreadable(f"unknown format {meta.get('format')!r} (expected {_FORMAT!r}, or {_FORMAT_1!r} without sketches)")
+    if meta.get("format") not in (_FORMAT, _FORMAT_2, _FORMAT_1):
+        raise _Unreadable(f"unknown format {meta.get('format')!r} (expected {_FORMAT!r} or {_FORMAT_2!r}, "
+                          f"or {_FORMAT_1!r} without sketches)")
     cols = meta.get("columns")
     if not isinstance(cols, list): raise _Unreadable("header field 'columns' must be a list")
     out = {}
     for i, s in enumerate(cols):
-        name, summary = _read_column(z, i, s, meta["format"] == _FORMAT_1)
+        name, summary = _read_column(z, i, s, meta["format"])
         if name in out: raise _Unreadable(f"column {name!r} appears twice")
         out[name] = summary
     return out
@@ -476,16 +512,16 @@ class Profile:
     def save(self,
              path,   # the file to write, e.g. "reference.npz"
             )->None:
-        "Write the profile to `path` as an .npz archive: a JSON header and one float64 array per numeric column (no pickle)."
+        "Write the profile to `path` as an .npz archive: a JSON header and one array per numeric column (no pickle)."
         cols, arrays = [], {}
         for i, (c, s) in enumerate(self.columns.items()):
             head = {"name": c, "kind": s.kind, "n": int(s.n), "n_missing": int(s.n_missing)}
             if s.kind == "categorical": head["counts"] = {str(k): int(v) for k, v in s.counts.items()}
-            elif isinstance(s, SketchSummary):      # the items (level by level) and, when exact, their rows
+            elif isinstance(s, SketchSummary):      # the items (level by level, packed) and, when exact, their rows
                 head.update(sketch=int(s.sketch), mean=float(s.mean), m2=float(s.m2),
                             levels=[int(m) for m in s.levels], compactions=[int(c) for c in s.compactions],
                             tilt=[int(t) for t in s.tilt])
-                arrays[f"values_{i}"] = np.asarray(s.items, "float64")
+                arrays[f"packed_{i}"] = _pack(s.items)
                 if s.exact: arrays[f"weights_{i}"] = np.asarray(s.counts, "int64")
             else: arrays[f"values_{i}"] = np.asarray(s.values, "float64")
             cols.append(head)

@@ -2,19 +2,22 @@
 "not a readable mlparity profile: <path>: <what>", and a Hypothesis fuzz of corrupted files (truncation, byte flips,
 edited header fields) gets either that error or a valid profile, never an exception from numpy, zipfile or json, and
 always quickly. Old files (format 1, written before sketches kept levels) still load when they hold no sketch, and a
-sketch in format 1 is refused with an error naming the file and the format."""
-import io, json, math, time, zipfile
+sketch in format 1 is refused with an error naming the file and the format. Format 2 files (a sketch's values as plain
+float64, as the hand-made files below) still load; format 3, written now, packs a sketch's values, and its packed bytes
+are checked as closely (damaged, cut short, too long, trailing bytes, a deflate bomb)."""
+import io, json, math, time, zipfile, zlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from mlparity.profile import Profile, NumericSummary, SketchSummary, CategoricalSummary
+from mlparity.profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _pack, _unpack
 from mlparity.drift import drift_report
 
 PREFIX = "not a readable mlparity profile: "
-FMT = "mlparity.profile.Profile/2"
+FMT = "mlparity.profile.Profile/2"     # the hand-made files below: a sketch's values as plain float64 (still read)
+FMT_3 = "mlparity.profile.Profile/3"   # what Profile.save writes: a sketch's values packed
 FMT_1 = "mlparity.drift.Profile/1"
 
 
@@ -154,6 +157,90 @@ def test_hostile_profile_files(tmp_path, what, meta, arrays, words):
     path = write(tmp_path / "p.npz", meta, **arrays)
     with pytest.raises(ValueError) as e: Profile.load(path)
     assert str(e.value).startswith(f"{PREFIX}{path}: ") and words in str(e.value), str(e.value)
+
+
+# ------------------------------------------------------------------ format 3: a sketch's values packed
+
+EDGE = np.array([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308,
+                 1.0, 1.0, -1.0, math.pi, 1e-300, -1e300])
+
+
+@pytest.mark.parametrize("x", [EDGE, np.array([]), np.array([7.5]), np.random.default_rng(0).normal(0, 1, 3_000),
+                               np.sort(np.random.default_rng(1).lognormal(0, 2, 4_096)), np.full(500, 5.0)],
+                         ids=["edge values", "none", "one", "unsorted", "sorted", "an atom"])
+def test_packing_keeps_every_bit(x):
+    "Packed and unpacked, float64 values come back bit for bit: signed zeros, subnormals, extremes, any order."
+    y = _unpack(_pack(x), len(x), "w")
+    assert y.dtype == np.float64 and y.tobytes() == np.asarray(x, "float64").tobytes()
+
+
+def test_a_saved_sketch_is_packed_and_smaller_than_its_floats(tmp_path):
+    x = np.random.default_rng(2).normal(0, 1, 200_000)
+    s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=4096)
+    s.save(tmp_path / "s.npz")
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as z:
+        assert json.loads(str(z["meta"]))["format"] == FMT_3 and sorted(z.files) == ["meta", "packed_0"]
+        assert z["packed_0"].dtype == np.uint8
+    items = len(s.columns["x"].items)
+    assert items == 4096 and (tmp_path / "s.npz").stat().st_size < 0.8 * 8 * items   # about 0.7 of the raw floats here
+    assert Profile.load(tmp_path / "s.npz") == s
+
+
+def test_a_sketch_saved_in_format_2_still_loads(tmp_path):
+    "A format 2 file (the sketch's values as plain float64) loads as the same sketch, levels and exact alike."
+    df = frame(3_000)
+    for sketch in (32, 10_000):
+        p = Profile.from_frame(df, sketch=sketch)
+        p.save(tmp_path / "new.npz")
+        with np.load(tmp_path / "new.npz", allow_pickle=False) as z:
+            meta, arrays = json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
+        meta["format"] = FMT
+        for name in [k for k in arrays if k.startswith("packed_")]:
+            i = name.split("_")[1]; s = p.columns[meta["columns"][int(i)]["name"]]
+            arrays[f"values_{i}"] = s.items; del arrays[name]
+        assert Profile.load(write(tmp_path / "old.npz", meta, **arrays)) == p
+
+
+def _three(**fields):
+    "A format 3 header with one sketch column in levels ([2, 1]: 0 and 9 at level 0, 4 at level 1) and one exact sketch."
+    meta = {"format": FMT_3, "columns": [dict(good_meta()["columns"][3], **fields), good_meta()["columns"][2]]}
+    return meta, {"packed_0": _pack(np.array([0.0, 9.0, 4.0])), "packed_1": _pack(np.array([0.0, 2.0, 5.0])),
+                  "weights_1": np.array([3, 4, 3])}
+
+
+def test_the_hand_made_format_3_file_is_valid(tmp_path):
+    p = Profile.load(write(tmp_path / "ok.npz", *_three()[:1], **_three()[1]))
+    assert p.columns["L"] == SketchSummary(5, 1, np.array([0.0, 9.0, 4.0]), None, (2, 1), (1,), (1,), 16, 4.0, 41.0)
+    assert p.columns["s"] == SketchSummary(10, 0, np.array([0.0, 2.0, 5.0]), np.array([3, 4, 3]), (), (), (), 16, 2.0, 5.0)
+
+
+_M3, _A3 = _three()
+BOMB = np.frombuffer(zlib.compress(b"\0" * 50_000_000, 9), np.uint8)   # 50 MB of zeros in about 50 kB
+HOSTILE_3 = [
+    ("packed values missing", _M3, {k: v for k, v in _A3.items() if k != "packed_0"}, "array 'packed_0' is missing"),
+    ("packed values as floats", _M3, _A3 | {"packed_0": np.array([0.0, 9.0, 4.0])}, "packed values must be a 1-d array of bytes"),
+    ("packed values not deflated", _M3, _A3 | {"packed_0": np.frombuffer(b"not deflated at all", np.uint8)}, "packed values are damaged"),
+    ("packed values cut short", _M3, _A3 | {"packed_0": _pack(np.array([0.0, 9.0]))}, "packed values hold 2 values, for the 3 the header states"),
+    ("packed values too many", _M3, _A3 | {"packed_0": _pack(np.array([0.0, 9.0, 4.0, 5.0]))}, "packed values hold more than 3 values"),
+    ("packed values truncated", _M3, _A3 | {"packed_0": _A3["packed_0"][:-6]}, "(cut short)"),
+    ("trailing bytes", _M3, _A3 | {"packed_0": np.concatenate([_A3["packed_0"], np.frombuffer(b"xyz", np.uint8)])}, "and trailing bytes"),
+    ("a deflate bomb", _M3, _A3 | {"packed_0": BOMB}, "packed values hold more than 3 values"),
+    ("packed values unsorted in a level", _M3, _A3 | {"packed_0": _pack(np.array([9.0, 0.0, 4.0]))}, "level 0 is not sorted"),
+    ("packed NaN", _M3, _A3 | {"packed_0": _pack(np.array([0.0, np.nan, 4.0]))}, "values must be finite (1 are not)"),
+    ("levels above the sketch size", _three(levels=[20, 1])[0], _A3, "levels holding 21 values, in a sketch of at most 16"),
+    ("exact weights above the sketch size", _M3, _A3 | {"weights_1": np.ones(20, int)}, "20 values stored in a sketch of at most 16"),
+    ("exact values fewer than weights", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0]))}, "packed values hold 2 values, for the 3"),
+    ("exact values repeated", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0, 2.0]))}, "values must be sorted and distinct"),
+]
+
+
+@pytest.mark.parametrize("what,meta,arrays,words", HOSTILE_3, ids=[h[0] for h in HOSTILE_3])
+def test_hostile_format_3_files(tmp_path, what, meta, arrays, words):
+    path = write(tmp_path / "p.npz", meta, **arrays)
+    t = time.process_time()
+    with pytest.raises(ValueError) as e: Profile.load(path)
+    assert str(e.value).startswith(f"{PREFIX}{path}: ") and words in str(e.value), str(e.value)
+    assert time.process_time() - t < 2
 
 
 def test_unreadable_files(tmp_path):
