@@ -342,17 +342,27 @@ def _array(z, key:str, where:str, dtype:str)->np.ndarray:
 
 _SIGN = np.uint64(1 << 63)
 
+def _expands_too_far(size:int, stored:int)->bool:
+    "True if `stored` bytes that expand to `size` do so further than anything `Profile.save` writes (100 to 1 past 1 MB)."
+    return size > 100 * stored + (1 << 20)
+
 def _pack(x:np.ndarray)->np.ndarray:
     "Float64 values `x` packed without loss: bits made to sort as the floats do, differenced, cut into 8 byte planes, deflated."
     b = np.ascontiguousarray(x, "<f8").view("<u8")
     key = np.where(b >> np.uint64(63) == 1, ~b, b | _SIGN)     # neighbours in value are neighbours in `key`
     d = np.diff(key, prepend=np.uint64(0))                     # small where sorted (modulo 2**64 where a level starts)
-    return np.frombuffer(zlib.compress(d.view(np.uint8).reshape(-1, 8).T.tobytes(), 9), np.uint8)
+    planes = d.view(np.uint8).reshape(-1, 8).T.tobytes()
+    packed = zlib.compress(planes, 9)
+    if _expands_too_far(len(planes), len(packed)): packed = zlib.compress(planes, 0)   # stored: readers refuse more
+    return np.frombuffer(packed, np.uint8)
 
 def _unpack(a:np.ndarray, m:int, where:str)->np.ndarray:
     "The `m` float64 values packed by `_pack` into the bytes `a`, or `_Unreadable` saying what is wrong with them."
     if a.ndim != 1 or a.dtype != np.uint8:
         raise _Unreadable(f"{where}: packed values must be a 1-d array of bytes, got {a.dtype} of shape {a.shape}")
+    if _expands_too_far(8 * m, len(a)):
+        raise _Unreadable(f"{where}: {len(a):,} packed bytes would expand to the {8 * m:,} of {m:,} values; Profile.save never "
+                          "packs that tightly, so this file was not written by it")
     z = zlib.decompressobj()
     try: raw = z.decompress(a.tobytes(), 8 * m + 1)           # never more than the header's values need, plus one byte
     except zlib.error as e: raise _Unreadable(f"{where}: packed values are damaged ({e})") from None
@@ -540,7 +550,7 @@ class Profile:
             if not zipfile.is_zipfile(p): raise _Unreadable("not an .npz archive (Profile.save writes a zip of a JSON header and arrays)")
             with zipfile.ZipFile(p) as zf:       # a compressed member could expand without bound (a zip bomb)
                 for m in zf.infolist():
-                    if m.file_size > 100 * m.compress_size + (1 << 20):
+                    if _expands_too_far(m.file_size, m.compress_size):
                         raise _Unreadable(f"member {m.filename!r} expands from {m.compress_size:,} to {m.file_size:,} bytes; "
                                           "Profile.save stores arrays uncompressed, so this file was not written by it")
             with np.load(p, allow_pickle=False) as z: return cls(_read_profile(z))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from mlparity.profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _pack, _unpack
+from mlparity.profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _pack, _unpack, _expands_too_far
 from mlparity.drift import drift_report
 
 PREFIX = "not a readable mlparity profile: "
@@ -166,12 +166,14 @@ EDGE = np.array([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.79769313
 
 
 @pytest.mark.parametrize("x", [EDGE, np.array([]), np.array([7.5]), np.random.default_rng(0).normal(0, 1, 3_000),
-                               np.sort(np.random.default_rng(1).lognormal(0, 2, 4_096)), np.full(500, 5.0)],
-                         ids=["edge values", "none", "one", "unsorted", "sorted", "an atom"])
+                               np.sort(np.random.default_rng(1).lognormal(0, 2, 4_096)), np.full(500, 5.0),
+                               np.full(150_000, 5.0)],
+                         ids=["edge values", "none", "one", "unsorted", "sorted", "an atom", "an atom past 1 MB"])
 def test_packing_keeps_every_bit(x):
     "Packed and unpacked, float64 values come back bit for bit: signed zeros, subnormals, extremes, any order."
     y = _unpack(_pack(x), len(x), "w")
     assert y.dtype == np.float64 and y.tobytes() == np.asarray(x, "float64").tobytes()
+    assert not _expands_too_far(x.nbytes, len(_pack(x)))     # never packed tighter than a reader accepts
 
 
 def test_a_saved_sketch_is_packed_and_smaller_than_its_floats(tmp_path):
@@ -228,6 +230,8 @@ HOSTILE_3 = [
     ("packed values unsorted in a level", _M3, _A3 | {"packed_0": _pack(np.array([9.0, 0.0, 4.0]))}, "level 0 is not sorted"),
     ("packed NaN", _M3, _A3 | {"packed_0": _pack(np.array([0.0, np.nan, 4.0]))}, "values must be finite (1 are not)"),
     ("levels above the sketch size", _three(levels=[20, 1])[0], _A3, "levels holding 21 values, in a sketch of at most 16"),
+    ("more values than the packed bytes could hold", _three(sketch=10**9, levels=[2, 10**8])[0], _A3,
+     "packed bytes would expand to the 800,000,016 of 100,000,002 values"),
     ("exact weights above the sketch size", _M3, _A3 | {"weights_1": np.ones(20, int)}, "20 values stored in a sketch of at most 16"),
     ("exact values fewer than weights", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0]))}, "packed values hold 2 values, for the 3"),
     ("exact values repeated", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0, 2.0]))}, "values must be sorted and distinct"),
