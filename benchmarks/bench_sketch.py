@@ -1,8 +1,13 @@
 """Measure the drift profile's quantile sketch against Apache DataSketches' KLL sketch, at equal serialized size.
 
-    pip install datasketches                       # in this environment only: not a dependency of mlparity
+    python benchmarks/bench_sketch.py --setup-datasketches   # one-off: datasketches into a cache folder (~10 s)
     python benchmarks/bench_sketch.py --quick      # 1e6 values, 64 partitions
     python benchmarks/bench_sketch.py              # 1e7 values, 256 partitions (issue 15's setting)
+    python benchmarks/bench_sketch.py --seeds 5    # the chapter's table (five draws of each distribution)
+
+datasketches is not a dependency of mlparity (not even a dev one): `--setup-datasketches` installs it into
+`~/.cache/mlparity-bench/datasketches` (or the folder in `MLPARITY_DATASKETCHES_PATH`), which this script puts on
+`sys.path`; an environment that has it installed already works too.
 
 For each distribution (normal, lognormal, a mixture with a 30 % atom), the values are split into partitions, each
 partition is sketched, and the sketches are merged two ways: pairwise (a tree, as mlparity.distributed does) and one
@@ -27,9 +32,30 @@ and the worst single ratio. Issue 15.3's goals, each printed as met or NOT met: 
 every merge order (on the mean over draws, and in every single run), all k values used, and true error <= stated
 bound <= 2x the true error.
 """
-import argparse, os, tempfile
+import argparse, os, subprocess, sys, tempfile
+from pathlib import Path
 import numpy as np, pandas as pd
 from mlparity.profile import Profile, _pack
+
+
+DATASKETCHES = Path(os.environ.get("MLPARITY_DATASKETCHES_PATH", Path.home() / ".cache" / "mlparity-bench" / "datasketches"))
+DATASKETCHES_PIN = "datasketches==5.2.0"
+
+
+def setup_datasketches(path:Path=DATASKETCHES):
+    "Install datasketches into `path` (not into the project's environment; it needs only numpy, which is there)."
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(path), DATASKETCHES_PIN, "--no-deps"], check=True)
+
+
+def have_datasketches(path:Path=DATASKETCHES)->bool:
+    "True if datasketches imports, from this environment or from `path`."
+    if path.is_dir() and str(path) not in sys.path: sys.path.append(str(path))
+    try:
+        import datasketches  # noqa: F401
+        return True
+    except ImportError:
+        return False
 
 
 def sample(kind, n, rng):
@@ -126,7 +152,13 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--parts", type=int, default=None); ap.add_argument("--k", type=int, default=4096)
     ap.add_argument("--seeds", type=int, default=3, help="draws of the data per distribution (KLL's error moves from run to run)")
+    ap.add_argument("--setup-datasketches", action="store_true", help=f"install {DATASKETCHES_PIN} into {DATASKETCHES} and stop")
     a = ap.parse_args(argv)
+    if a.setup_datasketches: return setup_datasketches()
+    if not have_datasketches():
+        print(f"datasketches is not installed here nor in {DATASKETCHES}: run with --setup-datasketches first "
+              "(the comparison needs KLL from the same run)", file=sys.stderr)
+        return 2
     n, parts = a.n or (1_000_000 if a.quick else 10_000_000), a.parts or (64 if a.quick else 256)
     rows = []
     for seed in range(a.seeds):
