@@ -4,6 +4,7 @@
     python benchmarks/bench_sketch.py --quick      # 1e6 values, 64 partitions
     python benchmarks/bench_sketch.py              # 1e7 values, 256 partitions (issue 15's setting)
     python benchmarks/bench_sketch.py --seeds 5    # the chapter's table (five draws of each distribution)
+    python benchmarks/bench_sketch.py --parts 4 16 64 256   # more partition counts (the chapter's second table)
 
 datasketches is not a dependency of mlparity (not even a dev one): `--setup-datasketches` installs it into
 `~/.cache/mlparity-bench/datasketches` (or the folder in `MLPARITY_DATASKETCHES_PATH`), which this script puts on
@@ -114,16 +115,20 @@ def kll_result(order, x, pieces, kk):
 
 
 def one_draw(kind, n, parts, k, seed):
-    "Rows for one draw of `kind`: mlparity and KLL (at mlparity's bytes) for one partition, a tree and a left fold."
+    """Rows for one draw of `kind`: mlparity and KLL (at mlparity's bytes) for one partition, then for each number of
+    partitions in `parts` a tree and a left fold."""
     x = sample(kind, n, np.random.default_rng(seed))
     xs = np.sort(x)
     pts = np.unique(xs[np.linspace(0, n - 1, 20_001).astype(int)])
     true = np.searchsorted(xs, pts, "right") / n
-    pieces = np.array_split(x, parts)
-    mine = [Profile.from_frame(pd.DataFrame({"x": p}), sketch=k).columns["x"] for p in pieces]
     merge_ours = lambda u, v: Profile({"x": u}).merge(Profile({"x": v})).columns["x"]
+    settings = [("one partition", None, None, None)]
+    for m in parts:
+        pieces = np.array_split(x, m)
+        mine = [Profile.from_frame(pd.DataFrame({"x": p}), sketch=k).columns["x"] for p in pieces]
+        settings += [(f"{m} pairwise", tree, pieces, mine), (f"{m} left fold", fold, pieces, mine)]
     cache, rows = {}, []
-    for order, how in (("one partition", None), (f"{parts} pairwise", tree), (f"{parts} left fold", fold)):
+    for order, how, pieces, mine in settings:
         s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=k).columns["x"] if how is None else how(list(mine), merge_ours)
         size = ours_bytes(s)
         kk = kll_k_for(size, x[:max(200_000, size)], cache)   # enough values to fill a KLL sketch of that size
@@ -150,7 +155,9 @@ def one_draw(kind, n, parts, k, seed):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--n", type=int, default=None)
-    ap.add_argument("--parts", type=int, default=None); ap.add_argument("--k", type=int, default=4096)
+    ap.add_argument("--parts", type=int, nargs="+", default=None,
+                    help="numbers of partitions, each merged pairwise and in a left fold (default 256; 64 with --quick)")
+    ap.add_argument("--k", type=int, default=4096)
     ap.add_argument("--seeds", type=int, default=3, help="draws of the data per distribution (KLL's error moves from run to run)")
     ap.add_argument("--setup-datasketches", action="store_true", help=f"install {DATASKETCHES_PIN} into {DATASKETCHES} and stop")
     a = ap.parse_args(argv)
@@ -159,7 +166,7 @@ def main(argv=None):
         print(f"datasketches is not installed here nor in {DATASKETCHES}: run with --setup-datasketches first "
               "(the comparison needs KLL from the same run)", file=sys.stderr)
         return 2
-    n, parts = a.n or (1_000_000 if a.quick else 10_000_000), a.parts or (64 if a.quick else 256)
+    n, parts = a.n or (1_000_000 if a.quick else 10_000_000), a.parts or [64 if a.quick else 256]
     rows = []
     for seed in range(a.seeds):
         for kind in ("normal", "lognormal", "atom"):
@@ -168,7 +175,7 @@ def main(argv=None):
     t = pd.DataFrame(rows)
     fmt = lambda v: f"{v:.3g}"
     with pd.option_context("display.width", 250):
-        print(f"mlparity sketch (k={a.k}) vs KLL at equal serialized size, {n:,} values, {parts} partitions, every run:")
+        print(f"mlparity sketch (k={a.k}) vs KLL at equal serialized size, {n:,} values, {', '.join(map(str, parts))} partitions, every run:")
         print(t.to_string(index=False, float_format=fmt))
         g = t.groupby(["data", "merge"], sort=False)
         summary = g.agg(ours_kept=("ours_kept", "min"), ours_true=("ours_true", "mean"), kll_k=("kll_k", "min"),
