@@ -89,7 +89,9 @@ def _date_bound(v, tz, bad):
     "Bound `v` of a datetime column as ISO text; `bad(problem)` raises for anything else."
     if isinstance(v, (_dt.date, pd.Timestamp)): v = pd.Timestamp(v).isoformat()   # YAML reads 2024-01-01 as a date
     if not isinstance(v, str): bad(f"expected an ISO date such as '2024-01-01T00:00:00' or null, got {_got(v)}")
-    try: t = pd.Timestamp(_dt.datetime.fromisoformat(v.strip()))
+    try:
+        t = pd.Timestamp(_dt.datetime.fromisoformat(v.strip()))
+        if pd.Timestamp(v) != t: raise ValueError     # pandas reads the bound again when it checks: it must agree
     except (ValueError, TypeError, OverflowError): bad(f"expected an ISO date such as '2024-01-01T00:00:00', got {v!r}")
     if (t.tz is None) != (tz is None):
         bad(f"{v!r} is {'naive' if t.tz is None else 'tz-aware'} but the column's tz is {tz!r}: "

@@ -108,3 +108,20 @@ def test_the_unedited_schemas_load_and_validate():
         for load, text in ((Schema.from_json, schema.to_json()), (Schema.from_yaml, schema.to_yaml())):
             s = load_and_use(load, text, frame)
             assert s == schema and s.validate(frame).ok
+
+
+def test_a_date_bound_python_reads_but_pandas_does_not_is_a_named_error():
+    """Found by the fuzz above: Python's `fromisoformat` reads '2025-01-05T00:00:00:+00:00' (a stray colon), pandas does
+    not, and the min/max comparison then raised pandas' DateParseError. Both readers must agree, or it is a SchemaError."""
+    d = Schema.infer(TZ_FRAME, name="tz").to_dict()
+    col = next(c for c in d["columns"] if c["name"] == "when")
+    for bad in ("2025-01-05T00:00:00:+00:00", "2024-06-30T12:00:00:+02:00"):
+        for field in ("min", "max"):
+            edited = json.loads(json.dumps(d))
+            next(c for c in edited["columns"] if c["name"] == "when")[field] = bad
+            for text, load in ((json.dumps(edited), Schema.from_json), (yaml.safe_dump(edited), Schema.from_yaml)):
+                try: load(text, source="hand.schema")
+                except SchemaError as e:
+                    assert str(e).startswith("hand.schema: column 'when', field ") and bad in str(e), str(e)
+                else: raise AssertionError(f"{bad!r} in {field} loaded")
+    assert col["min"] and Schema.from_dict(d) == Schema.infer(TZ_FRAME, name="tz")   # the good bounds still load
