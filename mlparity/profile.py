@@ -371,7 +371,7 @@ def _unpack(a:np.ndarray, m:int, where:str)->np.ndarray:
                           f"{'' if z.eof or len(raw) > 8 * m else ' (cut short)'}{' and trailing bytes' if z.unused_data else ''}, "
                           f"for the {m} the header states")
     key = np.cumsum(np.frombuffer(raw, np.uint8).reshape(8, m).T.copy().view("<u8").ravel(), dtype=np.uint64)
-    return np.where(key >> np.uint64(63) == 1, key ^ _SIGN, ~key).view("<f8").astype("float64")
+    return np.where(key >> np.uint64(63) == 1, key ^ _SIGN, ~key).view("<f8").astype("float64", copy=False)   # a copy only if not little-endian
 
 def _float_values(z, i:int, where:str, m:int|None)->np.ndarray:
     "Column `i`'s float64 values: the array `values_i`, or (`m` given: a sketch in format 3) `m` values from `packed_i`."
