@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_registry.ipynb #a65d2793
 from __future__ import annotations
-import hashlib, json, os, re, signal, sqlite3, struct, uuid
+import hashlib, json, os, re, signal, sqlite3, struct, time, uuid
 from pathlib import Path
 from typing import Any, Mapping, Protocol, runtime_checkable
 
@@ -365,13 +365,19 @@ class SQLiteMetadataStore:
             return
         try: self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise PermissionError(f"cannot create the folder of the registry database {self.path}: {e.strerror}") from None
-        con = self._connect()
-        try:
-            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                con.execute("PRAGMA journal_mode=WAL")
-            con.execute(_SCHEMA)
-        except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
-        finally: con.close()
+        deadline = time.monotonic() + self.timeout
+        while True:        # switching to WAL takes the file whole, and SQLite does not wait for that: processes opening a
+            con = self._connect()   # new registry at once see "database is locked" at once, so they try again until `timeout`
+            try:
+                if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+                con.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline: raise type(e)(f"registry database {self.path}: {e}") from None
+            except sqlite3.Error as e: raise type(e)(f"registry database {self.path}: {e}") from None
+            finally: con.close()
+            time.sleep(0.02)
 
     def _connect(self):
         try:

@@ -317,3 +317,22 @@ def test_reports_are_report_subclasses_complete_when_built():
     assert [f.check for f in ab] == ["registry.ab_lift"] and ab.findings[0].evidence == {"lift": 0.5}
     assert np.isnan(ABReport([]).lift) and ABReport([], lift=0.25).lift == 0.25
     assert all(f.check.startswith("registry.") for r in (rep, ab) for f in r)
+
+
+def test_opening_waits_for_a_writer_instead_of_failing_at_once(tmp_path):
+    """Switching a database to WAL needs it whole, and SQLite answers "database is locked" at once, without its busy
+    wait, while another connection writes. Several processes opening a new registry together hit that (the concurrent
+    publishers above did, now and then). Opening retries until `timeout` instead."""
+    import threading
+    p, ready = tmp_path / "registry.sqlite", threading.Event()
+    def write_for_half_a_second():
+        a = sqlite3.connect(p, isolation_level=None)
+        a.execute("CREATE TABLE other (i)"); a.execute("BEGIN IMMEDIATE"); a.execute("INSERT INTO other VALUES (1)")
+        ready.set(); time.sleep(0.5); a.execute("COMMIT"); a.close()
+    t = threading.Thread(target=write_for_half_a_second); t.start(); ready.wait()
+    t0 = time.monotonic()
+    store = SQLiteMetadataStore(p, timeout=10)
+    t.join()
+    assert 0.3 < time.monotonic() - t0 < 5          # it waited for the writer, then opened
+    con = sqlite3.connect(p)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal" and store.versions("m") == []
