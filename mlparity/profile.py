@@ -200,6 +200,23 @@ def _stated_error(compactions, count:int)->int:
     spread = math.sqrt(math.fsum(c * 4.0 ** h for h, c in enumerate(compactions)))
     return min(worst, math.ceil(_BOUND * spread), count)
 
+def _fewest_bits(lo:np.ndarray, hi:np.ndarray)->np.ndarray:
+    "The integer of `lo..hi` (uint64, `lo <= hi`, element by element) that ends in the most zero bits."
+    d = lo ^ hi
+    top, low = d >> np.uint64(32), d & np.uint64(0xFFFF_FFFF)        # the highest bit where they differ (log2 is exact
+    hb = np.where(top > 0, 32 + np.floor(np.log2(np.maximum(top, 1).astype("f8"))),   # below 2**32)
+                 np.floor(np.log2(np.maximum(low, 1).astype("f8")))).astype(np.uint64)
+    below = (np.uint64(1) << hb) - np.uint64(1)
+    return np.where((d == 0) | (lo & below == 0), lo, hi >> hb << hb)
+
+def _shortest(a:np.ndarray, b:np.ndarray)->np.ndarray:
+    "The float of `(a, b]` written with the fewest significant bits, element by element (`b` where `b <= a`)."
+    a, b = np.asarray(a, "f8"), np.asarray(b, "f8")
+    ua, ub, one = np.abs(a).view(np.uint64), np.abs(b).view(np.uint64), np.uint64(1)
+    pos = _fewest_bits(np.minimum(ua + one, ub), ub).view("f8")        # 0 <= a < b: the bits past a's, up to b's
+    neg = -_fewest_bits(ub, np.maximum(ua, one) - one).view("f8")       # a < b < 0: magnitudes from |b| to below |a|
+    return np.where(b > a, np.where(a >= 0, pos, np.where(b < 0, neg, 0.0)), b)
+
 def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
     "Levels, compactions and tilts holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
     m = int(c.sum())
@@ -222,7 +239,10 @@ def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
     top = max(j for j in range(h + 1) if take[j])              # the longest runs left
     sizes = np.repeat(np.left_shift(1, np.arange(h, -1, -1, dtype=np.int64)), take[::-1])
     starts = 1 + np.cumsum(sizes) - sizes                      # consecutive runs of rows, after the smallest row
-    picks = v[np.searchsorted(np.cumsum(c), starts + np.maximum(sizes // 2 - 1, 0), "right")]   # each run's middle row
+    cum, mid = np.cumsum(c), starts + np.maximum(sizes // 2 - 1, 0)   # each run's middle row, as a row number
+    at = np.searchsorted(cum, mid, "right")
+    after = v[np.minimum(at + (cum[at] == mid + 1), len(v) - 1)]     # the row after it (the same value inside a tie)
+    picks = np.where(sizes > 1, _shortest(v[at], after), v[at])      # a value past the middle row, up to the row after
     level = np.log2(sizes).astype(int)                         # a run of 2**j rows is one item of level j
     levels = [np.sort(picks[level == j]) for j in range(h + 1)]
     levels[0] = np.concatenate([[v[0]], levels[0], [v[-1]]])
@@ -236,9 +256,10 @@ def _caps(k:int, top:int)->list:
     per = k * (1 - _SHRINK) / (1 - _SHRINK ** (top + 1))
     return [max(2, int(per * _SHRINK ** (top - h))) for h in range(top + 1)]
 
-def _hash(x:np.ndarray)->int:
-    "A number that is a function of the values `x` (their float64 bits folded together): reproducible, not random."
-    return int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0
+def _leans_up(x:np.ndarray)->bool:
+    "On a tie, whether compacting level `x` keeps the first item of each pair: a function of every bit of its values."
+    h = int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0   # their float64 bits folded together, then mixed
+    return (h * 0x9E37_79B9_7F4A_7C15 & (1 << 64) - 1) >> 63 == 1       # (their low bits alone are often all zero)
 
 def _compact(levels:list, comps:list, tilt:list, k:int)->None:
     "Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items."
@@ -257,7 +278,7 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->None:
         if h + 1 == len(levels): levels.append(np.empty(0))
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
-        first = tilt[h] < 0 or (tilt[h] == 0 and _hash(x) & 1 == 1)   # keep the first of each pair (CDF up) or the second
+        first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(x))   # keep the first of each pair (CDF up) or the second
         levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
         levels[h] = np.concatenate([x[:lo], x[hi:]])
         comps[h] += 1
