@@ -24,7 +24,7 @@ _FORMAT = "mlparity.profile.Profile/3"   # the on-disk format written (a sketch'
 _FORMAT_2 = "mlparity.profile.Profile/2"   # the format before: the same, with a sketch's values as plain float64
 _FORMAT_1 = "mlparity.drift.Profile/1"   # the format before: its exact and categorical columns are still read
 _SHRINK = 2 / 3   # a sketch level's capacity over the capacity of the level above it
-_BOUND = 2.75     # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
+_BOUND = 2.8      # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
 
 
 # %% ../nbs/14a_profile.ipynb #49ec3760
