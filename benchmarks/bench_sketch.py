@@ -21,11 +21,12 @@ KLL's k is chosen anew so that a KLL sketch of one partition serializes to at mo
 capacity, row by row: a sketch that keeps fewer values is compared with a smaller KLL). A merged KLL sketch
 serializes smaller than one at capacity (it keeps fewer items after its merges), so the last columns give a second,
 stricter comparison: KLL's k scaled up by our bytes over its merged bytes, so that its merged result has about our
-size (`kll_k_same_bytes`, `kll_true_same_bytes`, `same_bytes_vs_kll`). Part of mlparity's lead at equal bytes is its
-packing (0.67-0.75 of the values' float64 bytes on the normal and lognormal draws, 0.3-0.54 with the atom's
-repeated value), so a third comparison takes the packing away: KLL
-at the bytes our file would have with its values stored plain, 8 per value as KLL stores them (`kll_k_plain`,
-`kll_true_plain`, `plain_vs_kll`): the two designs at equal values kept.
+size (`kll_k_same_bytes`, `kll_true_same_bytes`, `same_bytes_vs_kll`). Most of mlparity's lead at equal bytes is its
+packing: a sketch keeps short values (any value between a run's middle row and the next row counts the same rows, and
+it keeps the one with the fewest bits), which pack with the file's header to 1.3-2.8 bytes a value where KLL stores
+8. So a third comparison takes the packing away: KLL at the bytes our file would have with its values stored plain,
+8 per value as KLL stores them (`kll_k_plain`, `kll_true_plain`, `plain_vs_kll`): the two designs at equal values
+kept.
 
 KLL is randomised (its error moves by tens of percent from run to run, and cannot be seeded from Python), so each
 setting runs on `--seeds` draws of the data (default 3), and the summary gives the mean of each error over the draws
