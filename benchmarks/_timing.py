@@ -25,14 +25,16 @@ def best_of(f:Callable, repeat:int=3, before:Callable|None=None)->Timing:
     return Timing(min(walls), min(cpus), out)
 
 
-def best_of_each(calls:dict, repeat:int=3, min_seconds:float=0.5, most:int=200)->dict:
+def best_of_each(calls:dict, repeat:int=3, min_seconds:float=0.5, most:int=200, before:Callable|None=None)->dict:
     """The best `Timing` of each of `calls` (name -> function), taken in turns (one call of each per round) so that the
     machine's load falls on all of them alike. At least `repeat` rounds, and more while a round is short, until the
-    rounds add up to `min_seconds` (at most `most` rounds): the best of 3 calls of a few milliseconds is mostly noise."""
+    rounds add up to `min_seconds` (at most `most` rounds): the best of 3 calls of a few milliseconds is mostly noise.
+    `before()` runs untimed ahead of each call."""
     walls = {k: [] for k in calls}; cpus = {k: [] for k in calls}; out = {}
     spent, rounds = 0.0, 0
     while rounds < max(1, repeat) or (spent < min_seconds and rounds < most):
         for k, f in calls.items():
+            if before is not None: before()
             t, c = time.perf_counter(), time.process_time()
             out[k] = f()
             walls[k].append(time.perf_counter() - t); cpus[k].append(time.process_time() - c)

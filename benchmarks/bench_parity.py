@@ -14,7 +14,7 @@ import argparse, gc, time, tracemalloc
 import numpy as np
 import pandas as pd
 from mlparity.parity import compare_frames
-from _timing import best_of
+from _timing import best_of_each
 
 
 def make(n:int, n_features:int=10, seed:int=0)->tuple[pd.DataFrame, pd.DataFrame]:
@@ -37,18 +37,15 @@ def baseline(offline:pd.DataFrame, online:pd.DataFrame, rtol:float=1e-9)->dict:
             for c in feats}
 
 
-def timed_pair(f, g, repeat:int, min_seconds:float=0.5, most:int=200):
+def timed_pair(f, g, repeat:int):
     """Best (wall, CPU) seconds of `f` and of `g`, each round calling `f` then `g` after a garbage collection, for at
-    least `repeat` rounds and until the rounds add up to `min_seconds` (at most `most` rounds).
+    least `repeat` rounds and until the rounds add up to half a second.
 
     Alternating the two spreads a shared machine's changing load over both alike (timing all of `f` before all of `g`
     does not); more rounds for short calls, because the best of three calls of ten milliseconds is mostly noise (at
     100,000 keys it moved the ratio between 0.84 and 1.02 from run to run)."""
-    tf, tg = [], []
-    while len(tf) < max(1, repeat) or (sum(t.wall for t in tf + tg) < min_seconds and len(tf) < most):
-        tf.append(best_of(f, 1, before=gc.collect)); tg.append(best_of(g, 1, before=gc.collect))
-    best = lambda ts: (min(t.wall for t in ts), min(t.cpu for t in ts))
-    return best(tf), best(tg)
+    t = best_of_each({"f": f, "g": g}, repeat, before=gc.collect)
+    return (t["f"].wall, t["f"].cpu), (t["g"].wall, t["g"].cpu)
 
 
 def peak(fn)->int:
