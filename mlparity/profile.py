@@ -24,7 +24,7 @@ _FORMAT = "mlparity.profile.Profile/3"   # the on-disk format written (a sketch'
 _FORMAT_2 = "mlparity.profile.Profile/2"   # the format before: the same, with a sketch's values as plain float64
 _FORMAT_1 = "mlparity.drift.Profile/1"   # the format before: its exact and categorical columns are still read
 _SHRINK = 2 / 3   # a sketch level's capacity over the capacity of the level above it
-_BOUND = 2.8      # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
+_BOUND = 3.0      # the stated CDF error: at most this many spreads of the compaction errors (see the quantile sketch)
 
 
 # %% ../nbs/14a_profile.ipynb #49ec3760
@@ -88,7 +88,8 @@ class SketchSummary(_Summary):
     sketch:int               # the most values it may keep
     mean:float               # the exact mean of the values
     m2:float                 # the exact sum of squared deviations from the mean
-    kind:ClassVar[str] = "numeric"
+    builds:tuple|None = None # per level, of `compactions`: those that built levels from sorted rows (off either way);
+    kind:ClassVar[str] = "numeric"   # None if exact, or unknown (a file saved before they were counted)
 
     @property
     def exact(self)->bool:
@@ -115,7 +116,7 @@ class SketchSummary(_Summary):
     @property
     def rank_error(self)->int:
         "The stated error of the sketch's CDF, in rows (see the quantile sketch below for the rule)."
-        return _stated_error(self.compactions, self.count)
+        return _stated_error(self.compactions, self.tilt, _builds(self), self.count)
 
     def moments(self)->tuple[int, float, float]:
         "Count, mean and sum of squared deviations of the values (kept exactly)."
@@ -194,11 +195,21 @@ def _runs(v:np.ndarray, w:np.ndarray|None=None)->tuple[np.ndarray, np.ndarray]:
     if w is None: return v[first], np.diff(np.append(first, len(v))).astype(np.int64)
     return v[first], np.add.reduceat(w, first).astype(np.int64)
 
-def _stated_error(compactions, count:int)->int:
+def _worst(compactions, tilt, builds)->int:
+    "The most rows a sketch's CDF can be off: its builds (either way) and its compactions of one sign added up."
+    up = down = off = 0                 # a compaction that keeps the first of each pair moves the CDF up by its weight or
+    for h, (c, t, b) in enumerate(zip(compactions, tilt, builds)):       # not at all, one that keeps the second down
+        up, down, off = up + ((c - b + t) // 2 << h), down + ((c - b - t) // 2 << h), off + (b << h)
+    return off + max(up, down)
+
+def _stated_error(compactions, tilt, builds, count:int)->int:
     "The CDF error a sketch states, in rows: the smaller of the worst case and `_BOUND` spreads of its compactions."
-    worst = sum(c << h for h, c in enumerate(compactions))                   # every compaction off by its weight, one way
     spread = math.sqrt(math.fsum(c * 4.0 ** h for h, c in enumerate(compactions)))
-    return min(worst, math.ceil(_BOUND * spread), count)
+    return min(_worst(compactions, tilt, builds), math.ceil(_BOUND * spread), count)
+
+def _builds(s)->list:
+    "Builds per level of sketch `s`; when unknown, as many as its compactions and tilts allow (the largest stated error)."
+    return list(s.builds) if s.builds is not None else [c - abs(t) for c, t in zip(s.compactions, s.tilt)]
 
 def _fewest_bits(lo:np.ndarray, hi:np.ndarray)->np.ndarray:
     "The integer of `lo..hi` (uint64, `lo <= hi`, element by element) that ends in the most zero bits."
@@ -217,10 +228,10 @@ def _shortest(a:np.ndarray, b:np.ndarray)->np.ndarray:
     neg = -_fewest_bits(ub, np.maximum(ua, one) - one).view("f8")       # a < b < 0: magnitudes from |b| to below |a|
     return np.where(b > a, np.where(a >= 0, pos, np.where(b < 0, neg, 0.0)), b)
 
-def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
-    "Levels, compactions and tilts holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
+def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list, list]:
+    "Levels, compactions, tilts and builds holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
     m = int(c.sum())
-    if m <= k: return [np.repeat(v, c)], [], []
+    if m <= k: return [np.repeat(v, c)], [], [], []
     inner, h = m - 2, 0                                        # the smallest and the largest row are kept at level 0
     while True:                                                # the fewest levels whose capacities hold every row
         h += 1
@@ -246,10 +257,10 @@ def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list]:
     level = np.log2(sizes).astype(int)                         # a run of 2**j rows is one item of level j
     levels = [np.sort(picks[level == j]) for j in range(h + 1)]
     levels[0] = np.concatenate([[v[0]], levels[0], [v[-1]]])
-    comps = [0] * (top - 1) + [1] if top else []               # a CDF off by at most half the longest run: one compaction
-    tilt = [0] * len(comps)                                    # of that weight
+    comps = [0] * (top - 1) + [1] if top else []               # a CDF off by at most half the longest run, either way: one
+    tilt, builds = [0] * len(comps), list(comps)               # compaction of that weight, a build
     _compact(levels, comps, tilt, k)
-    return levels, comps, tilt
+    return levels, comps, tilt, builds
 
 def _caps(k:int, top:int)->list:
     "The capacity of each level 0..`top`: shrinking by `_SHRINK` per level below the top, adding up to at most `k`."
@@ -284,13 +295,13 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->None:
         comps[h] += 1
         tilt[h] += 1 if first else -1
 
-def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, k:int, mean:float, m2:float)->SketchSummary:
+def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, k:int, mean:float, m2:float)->SketchSummary:
     while comps and comps[-1] == 0: comps.pop()
-    tilt = tilt[:len(comps)] + [0] * (len(comps) - len(tilt))
+    tilt, builds = [x[:len(comps)] + [0] * (len(comps) - len(x)) for x in (tilt, builds)]
     while len(levels) > 1 and not len(levels[-1]): levels.pop()
     items = np.concatenate(levels).astype("float64") if levels else np.empty(0)
     return SketchSummary(n, n_missing, items, None, tuple(len(x) for x in levels), tuple(comps), tuple(tilt),
-                         k, mean, m2)
+                         k, mean, m2, tuple(builds))
 
 def _sketch_of_runs(v:np.ndarray, c:np.ndarray, n:int, n_missing:int, k:int, mean:float, m2:float)->SketchSummary:
     "The sketch of the rows of distinct sorted values `v` (counts `c`): exact if at most `k` values, else levels."
@@ -301,11 +312,11 @@ def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->SketchSummary:
     "The sketch of the sorted non-missing values `x` (`n` rows, `n_missing` missing) in at most `k` items."
     return _sketch_of_runs(*_runs(x), n, n_missing, k, *_mean_m2(x))
 
-def _level_list(s, k:int)->tuple[list, list, list]:
-    "The levels, compactions and tilts of summary `s` (an exact one is put in levels first)."
+def _level_list(s, k:int)->tuple[list, list, list, list]:
+    "The levels, compactions, tilts and builds of summary `s` (an exact one is put in levels first)."
     if s.sketch is None or s.exact: return _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
     ends = np.cumsum(s.levels)
-    return [s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions), list(s.tilt)
+    return [s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions), list(s.tilt), _builds(s)
 
 def _merge_sketches(a, b)->SketchSummary:
     "The merged sketch of two numeric summaries, one of them at least a sketch: levels joined, then compacted."
@@ -318,13 +329,13 @@ def _merge_sketches(a, b)->SketchSummary:
         v, w = np.concatenate([a.values, b.values]), np.concatenate([a.weights, b.weights])
         o = np.argsort(v, kind="stable")
         return _sketch_of_runs(*_runs(v[o], w[o]), rows, missing, k, mean, m2)
-    (la, ca, ta), (lb, cb, tb) = _level_list(a, k), _level_list(b, k)
+    (la, ca, ta, ba), (lb, cb, tb, bb) = _level_list(a, k), _level_list(b, k)
     add = lambda x, y: [(x[h] if h < len(x) else 0) + (y[h] if h < len(y) else 0) for h in range(max(len(x), len(y)))]
     levels = [np.sort(np.concatenate([la[h] if h < len(la) else [], lb[h] if h < len(lb) else []]))
               for h in range(max(len(la), len(lb)))]
-    comps, tilt = add(ca, cb), add(ta, tb)
+    comps, tilt, builds = add(ca, cb), add(ta, tb), add(ba, bb)
     _compact(levels, comps, tilt, k)
-    return _sketch(rows, missing, levels, comps, tilt, k, mean, m2)
+    return _sketch(rows, missing, levels, comps, tilt, builds, k, mean, m2)
 
 
 # %% ../nbs/14a_profile.ipynb #3e162fc4
@@ -477,7 +488,15 @@ def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
         raise _Unreadable(f"{where}: level 0 must hold the smallest and the largest value")
     bad = [h for h, c in enumerate(comps) if c << (h + 1) > n - n_missing]
     if bad: raise _Unreadable(f"{where}: {comps[bad[0]]} compactions at level {bad[0]} are more than {n - n_missing} rows allow")
-    return name, SketchSummary(n, n_missing, x, None, tuple(levels), tuple(comps), tuple(tilt), k, mean, m2)
+    builds = s.get("builds")                                   # optional: files saved before builds were counted lack it
+    if builds is not None and (not isinstance(builds, list) or len(builds) != len(comps) or any(
+            isinstance(b, bool) or not isinstance(b, int) or b < 0 or (c - b - abs(t)) < 0 or (c - b - t) % 2
+            for b, c, t in zip(builds, comps, tilt))):
+        raise _Unreadable(f"{where}: field 'builds' must be a list of whole numbers >= 0, one per level of 'compactions', "
+                          f"each leaving its level's other compactions at least as many as the tilt and of the tilt's parity, "
+                          f"got {builds!r}")
+    return name, SketchSummary(n, n_missing, x, None, tuple(levels), tuple(comps), tuple(tilt), k, mean, m2,
+                               None if builds is None else tuple(builds))
 
 def _read_profile(z)->dict:
     "The columns of the opened profile archive `z`, or `_Unreadable` saying what is wrong."
@@ -552,6 +571,7 @@ class Profile:
                 head.update(sketch=int(s.sketch), mean=float(s.mean), m2=float(s.m2),
                             levels=[int(m) for m in s.levels], compactions=[int(c) for c in s.compactions],
                             tilt=[int(t) for t in s.tilt])
+                if s.builds is not None: head["builds"] = [int(b) for b in s.builds]
                 arrays[f"packed_{i}"] = _pack(s.items)
                 if s.exact: arrays[f"weights_{i}"] = np.asarray(s.counts, "int64")
             else: arrays[f"values_{i}"] = np.asarray(s.values, "float64")

@@ -235,7 +235,33 @@ HOSTILE_3 = [
     ("exact weights above the sketch size", _M3, _A3 | {"weights_1": np.ones(20, int)}, "20 values stored in a sketch of at most 16"),
     ("exact values fewer than weights", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0]))}, "packed values hold 2 values, for the 3"),
     ("exact values repeated", _M3, _A3 | {"packed_1": _pack(np.array([0.0, 2.0, 2.0]))}, "values must be sorted and distinct"),
+    ("builds of another length", _three(builds=[0, 0])[0], _A3, "field 'builds' must be a list of whole numbers >= 0, one per level"),
+    ("builds not a list", _three(builds=1)[0], _A3, "field 'builds' must be a list"),
+    ("negative builds", _three(builds=[-1])[0], _A3, "got [-1]"),
+    ("builds as true", _three(builds=[True])[0], _A3, "field 'builds' must be a list of whole numbers"),
+    ("builds as a float", _three(builds=[0.0])[0], _A3, "field 'builds' must be a list of whole numbers"),
+    ("more builds than the tilt leaves", _three(builds=[1])[0], _A3, "each leaving its level's other compactions at least as many as the tilt"),
+    ("builds of the wrong parity", _three(compactions=[2], tilt=[0], builds=[1])[0], _A3, "and of the tilt's parity, got [1]"),
 ]
+
+
+def test_builds_round_trip_and_a_file_without_them_states_no_less(tmp_path):
+    """Builds (the compactions that built levels from sorted rows) are saved; a file saved before they were counted has
+    none, and its sketch states at least the error it would state with them, alone and merged."""
+    rng = np.random.default_rng(7)
+    parts = [Profile.from_frame(pd.DataFrame({"x": rng.normal(0, 1, 20_000)}), sketch=64) for _ in range(3)]
+    merged = parts[0].merge(parts[1]).merge(parts[2])
+    s = merged.columns["x"]
+    assert s.builds is not None and sum(s.builds) == 3                    # one build per partition
+    merged.save(tmp_path / "new.npz")
+    assert Profile.load(tmp_path / "new.npz").columns["x"].builds == s.builds
+    with np.load(tmp_path / "new.npz", allow_pickle=False) as z:
+        meta, arrays = json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
+    del meta["columns"][0]["builds"]
+    old = Profile.load(write(tmp_path / "old.npz", meta, **arrays))
+    o = old.columns["x"]
+    assert o.builds is None and o.items.tolist() == s.items.tolist() and o.rank_error >= s.rank_error
+    assert old.merge(parts[0]).columns["x"].rank_error >= merged.merge(parts[0]).columns["x"].rank_error
 
 
 @pytest.mark.parametrize("what,meta,arrays,words", HOSTILE_3, ids=[h[0] for h in HOSTILE_3])
