@@ -213,3 +213,32 @@ def key_buckets(kvs:list[KeyValues], n:int)->np.ndarray:
     with np.errstate(over="ignore"):
         for kv in kvs: h = h * np.uint64(0x100000001B3) ^ key_hash(kv)
     return (pd.util.hash_array(h) % np.uint64(n)).astype(np.int64)
+
+# %% ../nbs/00a_frames.ipynb #a86a0e22
+import os
+
+_POOLS = {}   # cores -> the threads that read columns side by side, made at the first long frame and kept
+
+def _forget_pools(): _POOLS.clear()   # a forked child has none of its parent's threads
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_pools)   # not on Windows, which never forks
+
+def _each_column(f, cols:list, rows:int, heavy:list|None=None)->list:
+    "`f` of each of `cols`, in order. From 2**16 rows the `heavy` ones (default: all) go to one thread per core (up to 8) while this thread does the rest."
+    cores = min(os.cpu_count() or 1, 8)
+    heavy = [True] * len(cols) if heavy is None else heavy
+    if cores < 2 or len(cols) < 2 or rows < 65_536 or not any(heavy): return [f(c) for c in cols]
+    if cores not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOLS[cores] = ThreadPoolExecutor(cores, thread_name_prefix="mlparity-columns")
+    later = {i: _POOLS[cores].submit(f, c) for i, c in enumerate(cols) if heavy[i]}   # numpy and pyarrow let go of the GIL
+    here = {i: _done(f, c) for i, c in enumerate(cols) if not heavy[i]}
+    return [(later.get(i) or here[i]).result() for i in range(len(cols))]   # the first column that fails raises, as in a loop
+
+def _done(f, c):
+    "A finished future holding `f(c)`, or the exception it raised: computed here, collected in order with the others."
+    from concurrent.futures import Future
+    out = Future()
+    try: out.set_result(f(c))
+    except Exception as e: out.set_exception(e)
+    return out
+

@@ -12,7 +12,7 @@ import pandas as pd
 from .core import Finding, Report, _is_dask
 from functools import cached_property
 
-from ._frames import need_columns
+from ._frames import need_columns, _each_column
 from .profile import Profile, NumericSummary, SketchSummary, CategoricalSummary, _check_sketch, _summarise
 from .pictures import drift_pictures
 
@@ -512,8 +512,11 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     for name, n in (("reference", n_ref), ("current", n_cur)):
         if n == 0: raise ValueError(f"{name} has no rows: there is nothing to compare (columns {cols})")
     rows, findings = [], []
+    sides = [(reference, "reference"), (current, "current")]
+    frames = [isinstance(x, pd.DataFrame) for x, _ in sides]     # a frame's column is sorted; a profile's is ready
     for c in cols:   # one column at a time: a frame's sorted values live only while its column is compared
-        sr, sc = _summary_of(reference, "reference", c, sketch), _summary_of(current, "current", c, sketch)
+        sr, sc = _each_column(lambda side: _summary_of(*side, c, sketch), sides, max(n_ref, n_cur), heavy=frames)   # the
+        # two sides sorted side by side (numpy lets go of the GIL while it sorts); the reference's error first
         r, f = _compare_column(c, sr, sc, methods, thr)
         b = _error_bounds(c, sr, sc, [x["method"] for x in r])
         del sr, sc

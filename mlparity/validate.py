@@ -15,7 +15,7 @@ import yaml
 
 from .core import Finding, Report, _jsonable
 from .pictures import validation_pictures
-from ._frames import column_kind, need_columns, plain, tz_of
+from ._frames import column_kind, need_columns, plain, tz_of, _each_column
 
 # %% auto #0
 __all__ = ['ColumnSchema', 'SchemaError', 'ValidationReport', 'DataValidationError', 'Schema', 'CompatibilityReport',
@@ -277,31 +277,6 @@ def _as_horizon(horizon)->pd.Timedelta|None:
     except (ValueError, TypeError): raise ValueError(f"horizon must be a duration such as '365D'; got {horizon!r}") from None
     if pd.isna(h) or h < pd.Timedelta(0): raise ValueError(f"horizon must be a duration >= 0 such as '365D'; got {horizon!r}")
     return h
-
-_POOLS = {}   # cores -> the threads that read columns side by side, made at the first long frame and kept
-
-def _forget_pools(): _POOLS.clear()   # a forked child has none of its parent's threads
-if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_pools)   # not on Windows, which never forks
-
-def _each_column(f, cols:list, rows:int, heavy:list|None=None)->list:
-    "`f` of each of `cols`, in order. From 2**16 rows the `heavy` ones (default: all) go to one thread per core (up to 8) while this thread does the rest."
-    cores = min(os.cpu_count() or 1, 8)
-    heavy = [True] * len(cols) if heavy is None else heavy
-    if cores < 2 or len(cols) < 2 or rows < 65_536 or not any(heavy): return [f(c) for c in cols]
-    if cores not in _POOLS:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOLS[cores] = ThreadPoolExecutor(cores, thread_name_prefix="mlparity-columns")
-    later = {i: _POOLS[cores].submit(f, c) for i, c in enumerate(cols) if heavy[i]}   # numpy and pyarrow let go of the GIL
-    here = {i: _done(f, c) for i, c in enumerate(cols) if not heavy[i]}
-    return [(later.get(i) or here[i]).result() for i in range(len(cols))]   # the first column that fails raises, as in a loop
-
-def _done(f, c):
-    "A finished future holding `f(c)`, or the exception it raised: computed here, collected in order with the others."
-    from concurrent.futures import Future
-    out = Future()
-    try: out.set_result(f(c))
-    except Exception as e: out.set_exception(e)
-    return out
 
 def _infer(cls, df, key, ids, optional, tolerance, max_categories, name, horizon):
     "The body of `Schema.infer`."

@@ -224,3 +224,32 @@ def test_auto_in_a_list_is_not_computed_twice():
     rng = np.random.default_rng(3)
     r, c = pd.DataFrame({"x": rng.normal(0, 1, 2_000)}), pd.DataFrame({"x": rng.normal(0, 1, 2_000)})
     assert drift_report(r, c, method=["auto", "wasserstein", "ks"]).table.method.tolist() == ["wasserstein", "ks"]
+
+
+# ---------------------------------------------------------------- the two sides of a long column sorted side by side
+def test_long_columns_give_the_same_report_on_threads_and_on_one(monkeypatch):
+    "From 2**16 rows the two sides of a column are sorted on two threads: the same table, findings and bounds as on one."
+    import mlparity._frames as F
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"a": rng.normal(0, 1, 70_000), "b": rng.integers(0, 9, 70_000).astype(float)})
+    cur = pd.DataFrame({"a": rng.normal(0.05, 1, 70_000), "b": rng.integers(0, 10, 70_000).astype(float)})
+    cats = pd.DataFrame({"c": rng.choice(list("xyz"), 70_000)}), pd.DataFrame({"c": rng.choice(list("xyzw"), 70_000)})
+    reports = {}
+    for cores in (4, 1):
+        monkeypatch.setattr(F.os, "cpu_count", lambda: cores)
+        for how in (None, 512, "categories"):
+            reports[cores, how] = (drift_report(*cats) if how == "categories" else
+                                   drift_report(ref, cur, method=["ks", "wasserstein", "psi", "js"], sketch=how))
+    for how in (None, 512, "categories"):
+        a, b = reports[4, how], reports[1, how]
+        pd.testing.assert_frame_equal(a.table, b.table)
+        assert [(f.check, f.subject, f.message) for f in a] == [(f.check, f.subject, f.message) for f in b]
+
+
+def test_long_columns_on_threads_name_the_reference_first(monkeypatch):
+    "Both sides bad: the reference's error is raised, as when the sides are read one after the other."
+    import mlparity._frames as F
+    monkeypatch.setattr(F.os, "cpu_count", lambda: 4)
+    bad = pd.DataFrame({"x": np.r_[np.ones(69_999), np.inf]})
+    with pytest.raises(ValueError, match="column 'x' of reference holds 1 infinite value"): drift_report(bad, -bad)
+    with pytest.raises(ValueError, match="column 'x' of current holds 1 infinite value"): drift_report(bad.assign(x=1.0), bad)

@@ -347,16 +347,16 @@ def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
 # ---------------------------------------------------------------- columns read side by side, from 2**16 rows
 def test_infer_on_threads_matches_one_thread(monkeypatch):
     "From 2**16 rows the text columns are inferred on a pool of threads: the same schema as on one thread, and the same first error."
-    import concurrent.futures, mlparity.validate as V
+    import concurrent.futures, mlparity.validate as V, mlparity._frames as F   # the threads live on the ground floor
     made = []
     class Spy(concurrent.futures.ThreadPoolExecutor):
         def __init__(self, *a, **k): made.append(a); super().__init__(*a, **k)
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Spy)
-    monkeypatch.setattr(V, "_POOLS", {})
+    monkeypatch.setattr(F, "_POOLS", {})
     fast, _ = _storage_pairs(140_000, 3)
     monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
     threads = Schema.infer(fast)
-    assert made == [(4,)] and isinstance(V._POOLS[4], Spy)
+    assert made == [(4,)] and isinstance(F._POOLS[4], Spy)
     Schema.infer(fast)
     assert made == [(4,)]                            # the pool is kept for the next frame
     monkeypatch.setattr(V.os, "cpu_count", lambda: 1)
@@ -366,12 +366,12 @@ def test_infer_on_threads_matches_one_thread(monkeypatch):
     for cores in (4, 1):
         monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
         with pytest.raises(TypeError, match="column 'm1' mixes kinds"): Schema.infer(mixed)
-    monkeypatch.setattr(V, "_POOLS", {})
+    monkeypatch.setattr(F, "_POOLS", {})
     monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
     Schema.infer(fast.head(65_535))                  # below 2**16 rows: one thread, no pool made
-    assert V._POOLS == {} and made == [(4,)]
+    assert F._POOLS == {} and made == [(4,)]
     Schema.infer(fast.select_dtypes("number"))       # nothing to hash: one thread, no pool made
-    assert V._POOLS == {} and made == [(4,)]
+    assert F._POOLS == {} and made == [(4,)]
 
 
 def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
@@ -396,17 +396,17 @@ def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
 
 def test_a_forked_child_makes_its_own_pool():
     "A process forked after the pool was made (multiprocessing's 'fork' start method) has none of its threads: it makes its own."
-    import multiprocessing as mp, mlparity.validate as V
+    import multiprocessing as mp, mlparity._frames as F
     if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2: pytest.skip("needs fork and two cores")
     fast, _ = _storage_pairs(140_000, 5)
     want = Schema.infer(fast).to_dict()
-    assert V._POOLS
+    assert F._POOLS
     ctx = mp.get_context("fork")
     with ctx.Pool(1) as pool:
         got = pool.apply_async(_infer_in_child, (fast,)).get(timeout=60)
     assert got == (True, want)
 
 def _infer_in_child(df):
-    import mlparity.validate as V
-    fresh = not V._POOLS
+    import mlparity._frames as F
+    fresh = not F._POOLS
     return fresh, Schema.infer(df).to_dict()
