@@ -4,6 +4,7 @@
 
 # %% ../nbs/00a_frames.ipynb #47aebe51
 from __future__ import annotations
+import os
 from typing import Iterable
 
 import numpy as np
@@ -215,8 +216,6 @@ def key_buckets(kvs:list[KeyValues], n:int)->np.ndarray:
     return (pd.util.hash_array(h) % np.uint64(n)).astype(np.int64)
 
 # %% ../nbs/00a_frames.ipynb #a86a0e22
-import os
-
 _POOLS = {}   # cores -> the threads that read columns side by side, made at the first long frame and kept
 
 def _forget_pools(): _POOLS.clear()   # a forked child has none of its parent's threads

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_validate.ipynb #2ae97885
 from __future__ import annotations
-import datetime as _dt, json, math, os
+import datetime as _dt, json, math
 from pathlib import Path
 from dataclasses import dataclass, field, asdict, fields
 from typing import Any, Sequence

@@ -205,8 +205,7 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 @settings(max_examples=500, deadline=None)
 @given(a=finite, b=finite)
 def test_shortest_lies_in_the_half_open_interval(a, b):
-    from mlparity.profile import _shortest
-    p = float(_shortest(np.array([a]), np.array([b]))[0])
+    p = float(P._shortest(np.array([a]), np.array([b]))[0])
     if b > a: assert a < p <= b, (a, b, p)
     else: assert p == b                                        # an empty interval: the upper end, as it is
 
@@ -215,21 +214,19 @@ def test_shortest_lies_in_the_half_open_interval(a, b):
 @given(a=finite, steps=st.integers(1, 300))
 def test_shortest_has_the_fewest_bits_of_every_float_in_the_interval(a, steps):
     "Checked against every float of (a, b], for intervals up to 300 floats wide (b is `steps` floats above a)."
-    from mlparity.profile import _shortest
     every = [a]
     with np.errstate(over="ignore"):
         for _ in range(steps): every.append(float(np.nextafter(every[-1], np.inf)))
     if not np.isfinite(every[-1]): return
     b = every[-1]
-    p = float(_shortest(np.array([a]), np.array([b]))[0])
+    p = float(P._shortest(np.array([a]), np.array([b]))[0])
     assert a < p <= b and significant_bits(p) == min(significant_bits(v) for v in every[1:]), (a, b, p)
 
 
 def test_shortest_on_hand_picked_intervals():
-    from mlparity.profile import _shortest
     a = np.array([1.3, -2.0, -0.5, 0.0, 3.0, 0.1, -1e-300])
     b = np.array([1.7, -1.0, 0.25, 5e-324, 3.0, 0.1000001, -1e-301])
-    p = _shortest(a, b)
+    p = P._shortest(a, b)
     assert p[:6].tolist() == [1.5, -1.0, 0.0, 5e-324, 3.0, 0.10000002384185791]
     assert a[6] < p[6] <= b[6] and significant_bits(p[6]) < min(significant_bits(a[6]), significant_bits(b[6]))
 
@@ -241,7 +238,6 @@ def test_short_values_change_no_count_at_any_value_of_the_data(kind, k, n, monke
     """A sketch of one partition counts the same rows at every data value as one keeping the row after each run's middle.
     (With a `k` so small that building it must compact, below 64 or so, the tie-breaks of those compactions read the
     values, so the two would differ there by which items they keep.)"""
-    import mlparity.profile as P
     x = sample(kind, n, np.random.default_rng(n + k))
     xs = np.sort(x)
     short = Profile.from_frame(pd.DataFrame({"x": x}), sketch=k).columns["x"]
@@ -255,17 +251,15 @@ def test_short_values_change_no_count_at_any_value_of_the_data(kind, k, n, monke
 
 def test_short_values_pack_to_a_quarter_of_the_plain_bytes():
     "1M normal values sketched with k=4096: the kept values pack to under 2 bytes each (5.6 when they were data rows)."
-    from mlparity.profile import _pack
     x = np.random.default_rng(0).normal(0, 1, 1_000_000)
     s = Profile.from_frame(pd.DataFrame({"x": x}), sketch=4096).columns["x"]
-    assert len(s.items) == 4096 and len(_pack(s.items)) < 2 * 4096
+    assert len(s.items) == 4096 and len(P._pack(s.items)) < 2 * 4096
 
 
 def test_tie_breaks_lean_both_ways_on_short_values():
     "The bit that breaks a tie in a compaction depends on every bit of the values, not only their (often zero) low bits."
-    from mlparity.profile import _leans_up
     rng = np.random.default_rng(0)
-    ups = [_leans_up(np.round(rng.normal(0, 1, 64) * 8) / 8) for _ in range(400)]   # multiples of 1/8: low bits all 0
+    ups = [P._leans_up(np.round(rng.normal(0, 1, 64) * 8) / 8) for _ in range(400)]   # multiples of 1/8: low bits all 0
     assert 120 <= sum(ups) <= 280, sum(ups)
 
 

@@ -347,27 +347,27 @@ def test_infer_fast_paths_match_the_generic_path(n, seed, max_categories):
 # ---------------------------------------------------------------- columns read side by side, from 2**16 rows
 def test_infer_on_threads_matches_one_thread(monkeypatch):
     "From 2**16 rows the text columns are inferred on a pool of threads: the same schema as on one thread, and the same first error."
-    import concurrent.futures, mlparity.validate as V, mlparity._frames as F   # the threads live on the ground floor
+    import concurrent.futures, mlparity._frames as F   # the threads live on the ground floor
     made = []
     class Spy(concurrent.futures.ThreadPoolExecutor):
         def __init__(self, *a, **k): made.append(a); super().__init__(*a, **k)
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Spy)
     monkeypatch.setattr(F, "_POOLS", {})
     fast, _ = _storage_pairs(140_000, 3)
-    monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(F.os, "cpu_count", lambda: 4)
     threads = Schema.infer(fast)
     assert made == [(4,)] and isinstance(F._POOLS[4], Spy)
     Schema.infer(fast)
     assert made == [(4,)]                            # the pool is kept for the next frame
-    monkeypatch.setattr(V.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(F.os, "cpu_count", lambda: 1)
     one = Schema.infer(fast)
     assert made == [(4,)] and threads.to_dict() == one.to_dict() and list(threads.columns) == list(fast.columns)
     mixed = fast.assign(m1=pd.Series([1, "a"] * 70_000, dtype=object), m2=pd.Series(["b", 2.0] * 70_000, dtype=object))
     for cores in (4, 1):
-        monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
+        monkeypatch.setattr(F.os, "cpu_count", lambda: cores)
         with pytest.raises(TypeError, match="column 'm1' mixes kinds"): Schema.infer(mixed)
     monkeypatch.setattr(F, "_POOLS", {})
-    monkeypatch.setattr(V.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(F.os, "cpu_count", lambda: 4)
     Schema.infer(fast.head(65_535))                  # below 2**16 rows: one thread, no pool made
     assert F._POOLS == {} and made == [(4,)]
     Schema.infer(fast.select_dtypes("number"))       # nothing to hash: one thread, no pool made
@@ -376,7 +376,7 @@ def test_infer_on_threads_matches_one_thread(monkeypatch):
 
 def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
     "Lazy validation of a long frame checks its columns side by side: the same findings, in the same order, as on one thread."
-    import mlparity.validate as V
+    import mlparity._frames as F
     fast, _ = _storage_pairs(140_000, 4)
     schema = Schema.infer(fast.sample(frac=0.5, random_state=0), max_categories=50)
     batch = fast.copy()
@@ -385,7 +385,7 @@ def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
     batch.loc[batch.index[::1013], "d"] = pd.Timestamp("1970-01-01")      # before training
     reports = {}
     for cores in (4, 1):
-        monkeypatch.setattr(V.os, "cpu_count", lambda: cores)
+        monkeypatch.setattr(F.os, "cpu_count", lambda: cores)
         reports[cores] = schema.validate(batch, max_examples=3)
     on_threads, on_one = reports[4], reports[1]
     assert [(f.check, f.subject, f.severity, f.message, f.evidence) for f in on_threads] == \
