@@ -89,7 +89,10 @@ class SketchSummary(_Summary):
     mean:float               # the exact mean of the values
     m2:float                 # the exact sum of squared deviations from the mean
     builds:tuple|None = None # per level, of `compactions`: those that built levels from sorted rows (off either way);
-    kind:ClassVar[str] = "numeric"   # None if exact, or unknown (a file saved before they were counted)
+                             # None if exact, or unknown (a file saved before they were counted)
+    pending:tuple|None = None  # (level, kept the first of each pair) of the last compaction, whose other pairs the next
+                             # merge does first; None if that compaction was whole (or no compaction was done)
+    kind:ClassVar[str] = "numeric"
 
     @property
     def exact(self)->bool:
@@ -228,10 +231,10 @@ def _shortest(a:np.ndarray, b:np.ndarray)->np.ndarray:
     neg = -_fewest_bits(ub, np.maximum(ua, one) - one).view("f8")       # a < b < 0: magnitudes from |b| to below |a|
     return np.where(b > a, np.where(a >= 0, pos, np.where(b < 0, neg, 0.0)), b)
 
-def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list, list]:
-    "Levels, compactions, tilts and builds holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
+def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list, list, tuple|None]:
+    "Levels, compactions, tilts, builds and pending pairs holding the rows of the distinct sorted values `v` (counts `c`) in at most `k` items."
     m = int(c.sum())
-    if m <= k: return [np.repeat(v, c)], [], [], []
+    if m <= k: return [np.repeat(v, c)], [], [], [], None
     inner, h = m - 2, 0                                        # the smallest and the largest row are kept at level 0
     while True:                                                # the fewest levels whose capacities hold every row
         h += 1
@@ -259,8 +262,7 @@ def _from_runs(v:np.ndarray, c:np.ndarray, k:int)->tuple[list, list, list, list]
     levels[0] = np.concatenate([[v[0]], levels[0], [v[-1]]])
     comps = [0] * (top - 1) + [1] if top else []               # a CDF off by at most half the longest run, either way: one
     tilt, builds = [0] * len(comps), list(comps)               # compaction of that weight, a build
-    _compact(levels, comps, tilt, k)
-    return levels, comps, tilt, builds
+    return levels, comps, tilt, builds, _compact(levels, comps, tilt, k)
 
 def _caps(k:int, top:int)->list:
     "The capacity of each level 0..`top`: shrinking by `_SHRINK` per level below the top, adding up to at most `k`."
@@ -272,15 +274,17 @@ def _leans_up(x:np.ndarray)->bool:
     h = int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0   # their float64 bits folded together, then mixed
     return (h * 0x9E37_79B9_7F4A_7C15 & (1 << 64) - 1) >> 63 == 1       # (their low bits alone are often all zero)
 
-def _compact(levels:list, comps:list, tilt:list, k:int)->None:
-    "Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items."
+def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
+    """Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items.
+    The last compaction does only the pairs it needs to keep exactly `k`: its level and side are returned (None if whole)."""
+    pending = None
     while sum(map(len, levels)) > k:
         top = len(levels) - 1
         caps = _caps(k, top)
         movable = [len(x) - 2 * (h == 0) for h, x in enumerate(levels)]
         full = [h for h, x in enumerate(levels) if movable[h] >= 2 and len(x) > caps[h]]
         some = full or [h for h in range(top + 1) if movable[h] >= 2]
-        if not some: return
+        if not some: return pending
         excess = sum(map(len, levels)) - k                      # a lower level whose compaction alone removes the excess
         h = next((j for j in range(some[0]) if movable[j] // 2 >= excess), some[0])   # costs less error: it goes first
         x = levels[h]
@@ -290,18 +294,32 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->None:
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
         first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(x))   # keep the first of each pair (CDF up) or the second
-        levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
+        if (hi - lo) // 2 > excess: hi, pending = lo + 2 * excess, (h, first)   # more pairs than needed: the lowest
+        levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))   # only, the rest pending
         levels[h] = np.concatenate([x[:lo], x[hi:]])
         comps[h] += 1
         tilt[h] += 1 if first else -1
+    return pending
 
-def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, k:int, mean:float, m2:float)->SketchSummary:
+def _finish(levels:list, pending:tuple|None)->None:
+    "Do in place the pairs a compaction left `pending` (its level and side): the same pairs it would have done whole."
+    if pending is None: return
+    h, first = pending
+    x = levels[h]
+    lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))         # what is left is the pending pairs, the odd item out
+    hi -= (hi - lo) % 2                                         # and level 0's smallest and largest: the same split
+    if h + 1 == len(levels): levels.append(np.empty(0))
+    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
+    levels[h] = np.concatenate([x[:lo], x[hi:]])
+
+def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, pending:tuple|None, k:int, mean:float,
+            m2:float)->SketchSummary:
     while comps and comps[-1] == 0: comps.pop()
     tilt, builds = [x[:len(comps)] + [0] * (len(comps) - len(x)) for x in (tilt, builds)]
     while len(levels) > 1 and not len(levels[-1]): levels.pop()
     items = np.concatenate(levels).astype("float64") if levels else np.empty(0)
     return SketchSummary(n, n_missing, items, None, tuple(len(x) for x in levels), tuple(comps), tuple(tilt),
-                         k, mean, m2, tuple(builds))
+                         k, mean, m2, tuple(builds), pending)
 
 def _sketch_of_runs(v:np.ndarray, c:np.ndarray, n:int, n_missing:int, k:int, mean:float, m2:float)->SketchSummary:
     "The sketch of the rows of distinct sorted values `v` (counts `c`): exact if at most `k` values, else levels."
@@ -313,10 +331,15 @@ def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->SketchSummary:
     return _sketch_of_runs(*_runs(x), n, n_missing, k, *_mean_m2(x))
 
 def _level_list(s, k:int)->tuple[list, list, list, list]:
-    "The levels, compactions, tilts and builds of summary `s` (an exact one is put in levels first)."
-    if s.sketch is None or s.exact: return _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
-    ends = np.cumsum(s.levels)
-    return [s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions), list(s.tilt), _builds(s)
+    "The levels, compactions, tilts and builds of summary `s` (an exact one is put in levels first), its pending pairs done."
+    if s.sketch is None or s.exact:
+        levels, comps, tilt, builds, pending = _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
+    else:
+        ends = np.cumsum(s.levels)
+        levels, comps, tilt, builds, pending = ([s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions),
+                                                list(s.tilt), _builds(s), s.pending)
+    _finish(levels, pending)
+    return levels, comps, tilt, builds
 
 def _merge_sketches(a, b)->SketchSummary:
     "The merged sketch of two numeric summaries, one of them at least a sketch: levels joined, then compacted."
@@ -334,8 +357,7 @@ def _merge_sketches(a, b)->SketchSummary:
     levels = [np.sort(np.concatenate([la[h] if h < len(la) else [], lb[h] if h < len(lb) else []]))
               for h in range(max(len(la), len(lb)))]
     comps, tilt, builds = add(ca, cb), add(ta, tb), add(ba, bb)
-    _compact(levels, comps, tilt, k)
-    return _sketch(rows, missing, levels, comps, tilt, builds, k, mean, m2)
+    return _sketch(rows, missing, levels, comps, tilt, builds, _compact(levels, comps, tilt, k), k, mean, m2)
 
 
 # %% ../nbs/14a_profile.ipynb #3e162fc4
@@ -495,8 +517,24 @@ def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
         raise _Unreadable(f"{where}: field 'builds' must be a list of whole numbers >= 0, one per level of 'compactions', "
                           f"each leaving its level's other compactions at least as many as the tilt and of the tilt's parity, "
                           f"got {builds!r}")
+    pending = s.get("pending")                                 # optional: a whole last compaction, or an older file
+    if pending is not None:
+        ok = (isinstance(pending, list) and len(pending) == 2 and all(isinstance(p, int) and not isinstance(p, bool)
+                                                                     for p in pending) and pending[1] in (0, 1))
+        if not ok: raise _Unreadable(f"{where}: field 'pending' must be [level, 1 or 0] (the last compaction's level and "
+                                     f"whether it kept the first item of each pair), got {pending!r}")
+        h, first = pending
+        b = builds[h] if builds is not None and h < len(comps) else None
+        if not 0 <= h < len(comps) or h + 1 >= len(levels) or levels[h] - 2 * (h == 0) < 2:
+            raise _Unreadable(f"{where}: field 'pending' names level {h}, which has no compaction, no level above it or "
+                              "fewer than two items to pair")
+        c, t = comps[h], tilt[h]
+        if (c - (c - abs(t) if b is None else b) + (t if first else -t)) // 2 < 1:
+            raise _Unreadable(f"{where}: field 'pending' names a compaction of level {h} that kept the "
+                              f"{'first' if first else 'second'} item of each pair, and its tilt counts none")
+        pending = (h, bool(first))
     return name, SketchSummary(n, n_missing, x, None, tuple(levels), tuple(comps), tuple(tilt), k, mean, m2,
-                               None if builds is None else tuple(builds))
+                               None if builds is None else tuple(builds), pending)
 
 def _read_profile(z)->dict:
     "The columns of the opened profile archive `z`, or `_Unreadable` saying what is wrong."
@@ -572,6 +610,7 @@ class Profile:
                             levels=[int(m) for m in s.levels], compactions=[int(c) for c in s.compactions],
                             tilt=[int(t) for t in s.tilt])
                 if s.builds is not None: head["builds"] = [int(b) for b in s.builds]
+                if s.pending is not None: head["pending"] = [int(s.pending[0]), int(s.pending[1])]
                 arrays[f"packed_{i}"] = _pack(s.items)
                 if s.exact: arrays[f"weights_{i}"] = np.asarray(s.counts, "int64")
             else: arrays[f"values_{i}"] = np.asarray(s.values, "float64")

@@ -368,3 +368,87 @@ def test_fuzz_edited_header_fields(tmp_path, data):
     if data.draw(st.booleans()): arrays.pop(data.draw(st.sampled_from(sorted(arrays))), None)
     buf = io.BytesIO(); np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
     _check(tmp_path, buf.getvalue())
+
+
+# ------------------------------------------------------------------ pending pairs: the last compaction's, saved and checked
+
+def _pending_profile():
+    "Three partitions of 20,000 normal values, sketched with k=64 and merged one after another: pairs left pending."
+    rng = np.random.default_rng(8)
+    xs = [rng.normal(0, 1, 20_000) for _ in range(3)]
+    parts = [Profile.from_frame(pd.DataFrame({"x": x}), sketch=64) for x in xs]
+    return np.concatenate(xs), parts, parts[0].merge(parts[1]).merge(parts[2])
+
+
+def _header(path):
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
+
+
+def test_pending_pairs_round_trip_and_a_file_without_them_still_merges(tmp_path):
+    """The last compaction's pending pairs are saved (its level and side), so a loaded profile merges exactly as the one
+    saved. A file without them (saved before pairs were left pending) loads with those pairs as items of their level:
+    every row counted, the same stated error, and it merges into a sketch of all `k` values that covers its true error."""
+    x, parts, merged = _pending_profile()
+    s = merged.columns["x"]
+    assert s.pending is not None and len(s.items) == 64
+    merged.save(tmp_path / "new.npz")
+    meta, arrays = _header(tmp_path / "new.npz")
+    assert meta["columns"][0]["pending"] == [s.pending[0], int(s.pending[1])]
+    loaded = Profile.load(tmp_path / "new.npz")
+    assert loaded == merged and loaded.merge(parts[0]) == merged.merge(parts[0])
+    del meta["columns"][0]["pending"]
+    old = Profile.load(write(tmp_path / "old.npz", meta, **arrays))
+    o = old.columns["x"]
+    assert o.pending is None and o.items.tolist() == s.items.tolist() and o.rank_error == s.rank_error
+    m = old.merge(parts[0]).columns["x"]
+    y = np.sort(np.concatenate([x, x[:20_000]]))
+    t = np.union1d(y, m.values)
+    assert len(m.items) == 64 and int(m.weights.sum()) == len(y)
+    assert np.abs(np.searchsorted(y, t, "right") - m.cum(t)).max() <= m.rank_error
+
+
+def _pending_hostile():
+    "(what, the header's pending field and the edits to the rest, words of the error) for a file with pending pairs."
+    _, _, merged = _pending_profile()
+    s = merged.columns["x"]
+    h, first = s.pending
+    thin = next(j for j, m in enumerate(s.levels[:len(s.compactions)]) if s.compactions[j] and m - 2 * (j == 0) < 2)
+    one_sign = dict(tilt=[c if j == h else t for j, (c, t) in enumerate(zip(s.compactions, s.tilt))],
+                    builds=[0 if j == h else b for j, b in enumerate(s.builds)])       # every compaction at h kept the first
+    return [
+        ("pending not a list", 3, {}, "field 'pending' must be [level, 1 or 0]"),
+        ("pending of three numbers", [h, 1, 0], {}, "field 'pending' must be [level, 1 or 0]"),
+        ("pending side as true", [h, True], {}, "field 'pending' must be [level, 1 or 0]"),
+        ("pending side 2", [h, 2], {}, "got [%d, 2]" % h),
+        ("pending level as a float", [float(h), 1], {}, "field 'pending' must be [level, 1 or 0]"),
+        ("pending level negative", [-1, 1], {}, "names level -1, which has no compaction"),
+        ("pending level past the compactions", [len(s.compactions), 1], {}, "which has no compaction, no level above it"),
+        ("pending on a level with one item", [thin, 1], {}, "fewer than two items to pair"),
+        ("pending side its tilt counts none of", [h, 0], one_sign, f"names a compaction of level {h} that kept the second item"),
+    ], (h, first, one_sign)
+
+
+PENDING_HOSTILE, _PENDING_AT = _pending_hostile()
+
+
+@pytest.mark.parametrize("what,pending,edits,words", PENDING_HOSTILE, ids=[p[0] for p in PENDING_HOSTILE])
+def test_hostile_pending_fields(tmp_path, what, pending, edits, words):
+    _, _, merged = _pending_profile()
+    merged.save(tmp_path / "ok.npz")
+    meta, arrays = _header(tmp_path / "ok.npz")
+    meta["columns"][0].update(edits, pending=pending)
+    path = write(tmp_path / "p.npz", meta, **arrays)
+    with pytest.raises(ValueError) as e: Profile.load(path)
+    assert str(e.value).startswith(f"{PREFIX}{path}: ") and words in str(e.value), str(e.value)
+
+
+def test_the_one_sign_edit_alone_is_a_valid_file(tmp_path):
+    "The edit the last hostile case makes to tilt and builds is valid on its own, with the pending pairs on the first side."
+    _, _, merged = _pending_profile()
+    h, first, one_sign = _PENDING_AT
+    merged.save(tmp_path / "ok.npz")
+    meta, arrays = _header(tmp_path / "ok.npz")
+    meta["columns"][0].update(one_sign, pending=[h, 1])
+    s = Profile.load(write(tmp_path / "p.npz", meta, **arrays)).columns["x"]
+    assert s.pending == (h, True) and s.tilt[h] == s.compactions[h]

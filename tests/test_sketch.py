@@ -361,3 +361,63 @@ def test_one_sketch_can_come_from_rows_off_by_half_a_run_or_by_one_row(kind, k):
     assert (t.items.tolist(), t.levels, t.compactions, t.tilt, t.builds) == (s.items.tolist(), s.levels, s.compactions, s.tilt, s.builds)
     assert true_cdf_error(sitting, t) == 1
     assert 8 <= true_cdf_error(spread, s) <= s.rank_error == t.rank_error     # half of a run of 16 rows or more
+
+
+# --- all k values: the last compaction of a merge does only the pairs it needs to keep exactly k values and leaves its
+# --- other pairs pending, at their level; the next merge does them first, so merges go on as if it had been whole
+
+def _whole(monkeypatch):
+    "Every compaction whole again (its pending pairs done at once): the sketch as it was before pairs were left pending."
+    compact = P._compact
+    def whole(levels, comps, tilt, k):
+        P._finish(levels, compact(levels, comps, tilt, k))
+    monkeypatch.setattr(P, "_compact", whole)
+
+
+@pytest.mark.parametrize("parts", [2, 3, 5, 16, 64])
+@pytest.mark.parametrize("order", ["pairwise", "left fold"])
+def test_merged_sketches_keep_all_k_values(parts, order):
+    "Merged in either order from 2 to 64 partitions, a sketch keeps exactly `k` values, every row counted."
+    x = sample("normal", 200_000, np.random.default_rng(parts))
+    pieces = [Profile.from_frame(piece, sketch=256) for piece in split(pd.DataFrame({"x": x}), parts)]
+    s = (tree(pieces)[0] if order == "pairwise" else _fold(pieces)).columns["x"]
+    assert not s.exact and len(s.items) == 256 and int(s.weights.sum()) == len(x)
+    assert 0 < true_cdf_error(x, s) <= s.rank_error
+
+
+def test_merges_kept_fewer_values_when_compactions_were_whole(monkeypatch):
+    "The same merges with whole compactions keep fewer than `k` values: what the pending pairs fill."
+    x = sample("normal", 200_000, np.random.default_rng(2))
+    _whole(monkeypatch)
+    pieces = [Profile.from_frame(piece, sketch=256) for piece in split(pd.DataFrame({"x": x}), 16)]
+    s = tree(pieces)[0].columns["x"]
+    assert s.pending is None and len(s.items) < 256 and int(s.weights.sum()) == len(x)
+
+
+@pytest.mark.parametrize("order", ["pairwise", "left fold"])
+@pytest.mark.parametrize("kind,parts", [("normal", 16), ("atom", 16), ("lognormal", 7), ("grid", 5)])
+def test_pending_pairs_are_done_first_so_merges_go_as_if_compactions_were_whole(kind, parts, order, monkeypatch):
+    """A merge does a sketch's pending pairs first (the same pairs, kept on the same side), so it compacts exactly as it
+    would have had every compaction been whole: the same compactions, tilts, builds and stated error, and the same levels
+    once the pending pairs are done. The pending pairs only change the CDF between the first and the last of them, by
+    at most the weight of one item of the level above."""
+    x = sample(kind, 100_000, np.random.default_rng(len(kind) + parts))
+    def merged():
+        pieces = [Profile.from_frame(piece, sketch=128) for piece in split(pd.DataFrame({"x": x}), parts)]
+        return (tree(pieces)[0] if order == "pairwise" else _fold(pieces)).columns["x"]
+    s = merged()
+    with monkeypatch.context() as m:
+        _whole(m)
+        w = merged()
+    assert s.pending is not None and w.pending is None and len(w.items) < len(s.items) == 128
+    assert (s.compactions, s.tilt, s.builds, s.rank_error) == (w.compactions, w.tilt, w.builds, w.rank_error)
+    done = lambda t: [v.tolist() for v in P._level_list(t, 128)[0] if len(v)]
+    assert done(s) == done(w)
+    h, _ = s.pending
+    ends = np.cumsum(s.levels)
+    mine = s.items[ends[h] - s.levels[h]:ends[h]]                                   # level h: pending pairs (and extras)
+    t = np.union1d(s.values, w.values)
+    moved = np.flatnonzero(s.cum(t) != w.cum(t))
+    assert len(moved) or kind == "atom"                                 # (pairs on the atom itself move nothing)
+    assert mine.min() <= t[moved].min(initial=np.inf) and t[moved].max(initial=-np.inf) < mine.max()
+    assert np.abs(s.cum(t) - w.cum(t)).max() <= 2 << h
