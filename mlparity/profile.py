@@ -274,6 +274,18 @@ def _leans_up(x:np.ndarray)->bool:
     h = int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0   # their float64 bits folded together, then mixed
     return (h * 0x9E37_79B9_7F4A_7C15 & (1 << 64) - 1) >> 63 == 1       # (their low bits alone are often all zero)
 
+def _pairs(x:np.ndarray, h:int)->tuple[int, int]:
+    "The span of level `h`'s items `x` that pairs up: level 0 keeps its smallest and largest item, an odd item out stays."
+    lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))
+    return lo, hi - (hi - lo) % 2
+
+def _promote(levels:list, h:int, first:bool, lo:int, hi:int)->None:
+    "Move the pairs of level `h` in `lo:hi` one level up, in place, keeping the first item of each pair or the second."
+    x = levels[h]
+    if h + 1 == len(levels): levels.append(np.empty(0))
+    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
+    levels[h] = np.concatenate([x[:lo], x[hi:]])
+
 def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
     """Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items.
     The last compaction does only the pairs it needs to keep exactly `k`: its level and side are returned (None if whole)."""
@@ -287,16 +299,12 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
         if not some: return pending
         excess = sum(map(len, levels)) - k                      # a lower level whose compaction alone removes the excess
         h = next((j for j in range(some[0]) if movable[j] // 2 >= excess), some[0])   # costs less error: it goes first
-        x = levels[h]
-        lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))     # level 0 keeps its smallest and largest item
-        hi -= (hi - lo) % 2                                     # an odd item out stays where it is
-        if h + 1 == len(levels): levels.append(np.empty(0))
+        lo, hi = _pairs(levels[h], h)
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
-        first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(x))   # keep the first of each pair (CDF up) or the second
-        if (hi - lo) // 2 > excess: hi, pending = lo + 2 * excess, (h, first)   # more pairs than needed: the lowest
-        levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))   # only, the rest pending
-        levels[h] = np.concatenate([x[:lo], x[hi:]])
+        first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(levels[h]))   # keep the first of each pair (CDF up) or the second
+        if (hi - lo) // 2 > excess: hi, pending = lo + 2 * excess, (h, first)   # more pairs than needed: the lowest only,
+        _promote(levels, h, first, lo, hi)                                    # the rest pending
         comps[h] += 1
         tilt[h] += 1 if first else -1
     return pending
@@ -304,13 +312,8 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
 def _finish(levels:list, pending:tuple|None)->None:
     "Do in place the pairs a compaction left `pending` (its level and side): the same pairs it would have done whole."
     if pending is None: return
-    h, first = pending
-    x = levels[h]
-    lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))         # what is left is the pending pairs, the odd item out
-    hi -= (hi - lo) % 2                                         # and level 0's smallest and largest: the same split
-    if h + 1 == len(levels): levels.append(np.empty(0))
-    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
-    levels[h] = np.concatenate([x[:lo], x[hi:]])
+    h, first = pending                                          # what is left at level h is the pending pairs, the odd
+    _promote(levels, h, first, *_pairs(levels[h], h))           # item out and level 0's ends: the same pairs
 
 def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, pending:tuple|None, k:int, mean:float,
             m2:float)->SketchSummary:
