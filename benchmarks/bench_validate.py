@@ -96,12 +96,13 @@ def check_counted_once(schema, bad, kinds):
 # ---------------------------------------------------------------- pandera
 @contextlib.contextmanager
 def one_thread():
-    "Inside, mlparity reads a frame's columns on one thread (it asks `os.cpu_count()` how many it may use), as pandera does."
-    import mlparity.validate as V
-    real = V.os.cpu_count
-    V.os.cpu_count = lambda: 1
+    """Inside, mlparity reads a frame's columns on one thread, as pandera does: its column threads (in `mlparity._frames`)
+    ask `os.cpu_count()` how many they may use."""
+    import mlparity._frames as F
+    real = F.os.cpu_count
+    F.os.cpu_count = lambda: 1
     try: yield
-    finally: V.os.cpu_count = real
+    finally: F.os.cpu_count = real
 
 
 def setup_pandera(path:Path=PANDERA):

@@ -394,6 +394,21 @@ def test_lazy_validation_on_threads_matches_one_thread(monkeypatch):
     assert on_threads.failures.equals(on_one.failures)
 
 
+
+def test_the_validation_benchmark_can_hold_mlparity_to_one_thread(monkeypatch):
+    """`benchmarks/bench_validate.py` times mlparity on one thread beside pandera: its `one_thread()` must reach the
+    threads where they live (it broke when they moved to `mlparity._frames` and nothing ran it without pandera)."""
+    import importlib.util, threading, mlparity._frames as F
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("bench_validate", Path(__file__).parents[1] / "benchmarks" / "bench_validate.py")
+    bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+    monkeypatch.setattr(F.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(F, "_POOLS", {})                     # this test's threads, not left to the others
+    where = lambda c: threading.current_thread().name
+    with bench.one_thread():
+        assert F.os.cpu_count() == 1 and set(F._each_column(where, [1, 2, 3], 1 << 20)) == {threading.current_thread().name}
+    assert F.os.cpu_count() == 4 and any(n.startswith("mlparity-columns") for n in F._each_column(where, [1, 2, 3], 1 << 20))
+
 def test_a_forked_child_makes_its_own_pool():
     "A process forked after the pool was made (multiprocessing's 'fork' start method) has none of its threads: it makes its own."
     import multiprocessing as mp, mlparity._frames as F
