@@ -90,8 +90,8 @@ class SketchSummary(_Summary):
     m2:float                 # the exact sum of squared deviations from the mean
     builds:tuple|None = None # per level, of `compactions`: those that built levels from sorted rows (off either way);
                              # None if exact, or unknown (a file saved before they were counted)
-    pending:tuple|None = None  # (level, kept the first of each pair) of the last compaction, whose other pairs the next
-                             # merge does first; None if that compaction was whole (or no compaction was done)
+    pending:tuple|None = None  # (level, kept the first of each pair, items) of a compaction whose last pairs are not done
+                             # yet: the last `items` of that level, sorted among themselves; None if there are none
     kind:ClassVar[str] = "numeric"
 
     @property
@@ -288,7 +288,8 @@ def _promote(levels:list, h:int, first:bool, lo:int, hi:int)->None:
 
 def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
     """Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items.
-    The last compaction does only the pairs it needs to keep exactly `k`: its level and side are returned (None if whole)."""
+    The last compaction does only the pairs it needs to keep exactly `k`: the rest are returned, out of their level, as
+    pending pairs `(level, side, items)` (None if it was whole)."""
     pending = None
     while sum(map(len, levels)) > k:
         top = len(levels) - 1
@@ -302,23 +303,32 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
         lo, hi = _pairs(levels[h], h)
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
-        first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(levels[h]))   # keep the first of each pair (CDF up) or the second
-        if (hi - lo) // 2 > excess: hi, pending = lo + 2 * excess, (h, first)   # more pairs than needed: the lowest only,
-        _promote(levels, h, first, lo, hi)                                    # the rest pending
+        x, first = levels[h], tilt[h] < 0 or (tilt[h] == 0 and _leans_up(levels[h]))   # keep the first of each pair
+        done = lo + 2 * min(excess, (hi - lo) // 2)                     # (CDF up) or the second; more pairs than needed:
+        _promote(levels, h, first, lo, done)                            # the lowest only, the rest pending (out of the
+        if done < hi: pending, levels[h] = (h, first, x[done:hi]), np.concatenate([x[:lo], x[hi:]])   # level)
         comps[h] += 1
         tilt[h] += 1 if first else -1
     return pending
 
-def _finish(levels:list, pending:tuple|None)->None:
-    "Do in place the pairs a compaction left `pending` (its level and side): the same pairs it would have done whole."
-    if pending is None: return
-    h, first = pending                                          # what is left at level h is the pending pairs, the odd
-    _promote(levels, h, first, *_pairs(levels[h], h))           # item out and level 0's ends: the same pairs
+def _finish(levels:list, pending:tuple|None, pairs:int|None=None)->tuple|None:
+    """Do in place `pairs` (default: all) of the `pending` pairs `(level, side, items)` of a compaction, as it would have
+    done them: their first items or their second move up a level. Returns the pairs still pending, or None."""
+    if pending is None: return None
+    h, first, x = pending
+    m = len(x) // 2 if pairs is None else min(pairs, len(x) // 2)
+    while len(levels) <= h + 1: levels.append(np.empty(0))
+    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[int(not first):2 * m:2]]))
+    return (h, first, x[2 * m:]) if 2 * m < len(x) else None
 
 def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, pending:tuple|None, k:int, mean:float,
             m2:float)->SketchSummary:
     while comps and comps[-1] == 0: comps.pop()
     tilt, builds = [x[:len(comps)] + [0] * (len(comps) - len(x)) for x in (tilt, builds)]
+    if pending is not None:                                     # pending pairs: the last items of their level
+        h, first, x = pending
+        levels[h] = np.concatenate([levels[h], x])
+        pending = (h, bool(first), len(x))
     while len(levels) > 1 and not len(levels[-1]): levels.pop()
     items = np.concatenate(levels).astype("float64") if levels else np.empty(0)
     return SketchSummary(n, n_missing, items, None, tuple(len(x) for x in levels), tuple(comps), tuple(tilt),
@@ -333,16 +343,15 @@ def _sketch_summary(x:np.ndarray, n:int, n_missing:int, k:int)->SketchSummary:
     "The sketch of the sorted non-missing values `x` (`n` rows, `n_missing` missing) in at most `k` items."
     return _sketch_of_runs(*_runs(x), n, n_missing, k, *_mean_m2(x))
 
-def _level_list(s, k:int)->tuple[list, list, list, list]:
-    "The levels, compactions, tilts and builds of summary `s` (an exact one is put in levels first), its pending pairs done."
-    if s.sketch is None or s.exact:
-        levels, comps, tilt, builds, pending = _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
-    else:
-        ends = np.cumsum(s.levels)
-        levels, comps, tilt, builds, pending = ([s.items[e - n:e] for n, e in zip(s.levels, ends)], list(s.compactions),
-                                                list(s.tilt), _builds(s), s.pending)
-    _finish(levels, pending)
-    return levels, comps, tilt, builds
+def _level_list(s, k:int)->tuple[list, list, list, list, tuple|None]:
+    "The levels, compactions, tilts, builds and pending pairs (out of their level) of summary `s` (an exact one is put in levels first)."
+    if s.sketch is None or s.exact: return _from_runs(*_runs(s.values) if s.sketch is None else (s.items, s.counts), k)
+    ends = np.cumsum(s.levels)
+    levels, pending = [s.items[e - n:e] for n, e in zip(s.levels, ends)], None
+    if s.pending is not None:
+        h, first, m = s.pending
+        levels[h], pending = levels[h][:len(levels[h]) - m], (h, first, levels[h][len(levels[h]) - m:])
+    return levels, list(s.compactions), list(s.tilt), _builds(s), pending
 
 def _merge_sketches(a, b)->SketchSummary:
     "The merged sketch of two numeric summaries, one of them at least a sketch: levels joined, then compacted."
@@ -355,12 +364,20 @@ def _merge_sketches(a, b)->SketchSummary:
         v, w = np.concatenate([a.values, b.values]), np.concatenate([a.weights, b.weights])
         o = np.argsort(v, kind="stable")
         return _sketch_of_runs(*_runs(v[o], w[o]), rows, missing, k, mean, m2)
-    (la, ca, ta, ba), (lb, cb, tb, bb) = _level_list(a, k), _level_list(b, k)
+    (la, ca, ta, ba, pa), (lb, cb, tb, bb, pb) = _level_list(a, k), _level_list(b, k)
     add = lambda x, y: [(x[h] if h < len(x) else 0) + (y[h] if h < len(y) else 0) for h in range(max(len(x), len(y)))]
     levels = [np.sort(np.concatenate([la[h] if h < len(la) else [], lb[h] if h < len(lb) else []]))
               for h in range(max(len(la), len(lb)))]
     comps, tilt, builds = add(ca, cb), add(ta, tb), add(ba, bb)
-    return _sketch(rows, missing, levels, comps, tilt, builds, _compact(levels, comps, tilt, k), k, mean, m2)
+    pending = [p for p in (pa, pb) if p is not None]
+    excess = sum(map(len, levels)) + sum(len(p[2]) for p in pending) - k
+    for i, p in enumerate(pending):                            # pending pairs are done first, as far as needed: their
+        pending[i] = _finish(levels, p, max(excess, 0))        # compactions are counted already
+        excess -= (len(p[2]) - (len(pending[i][2]) if pending[i] else 0)) // 2
+    pending = [p for p in pending if p is not None]
+    if len(pending) == 2: _finish(levels, pending.pop(0))      # one compaction pending at a time: the other is done whole
+    if excess > 0: return _sketch(rows, missing, levels, comps, tilt, builds, _compact(levels, comps, tilt, k), k, mean, m2)
+    return _sketch(rows, missing, levels, comps, tilt, builds, pending[0] if pending else None, k, mean, m2)
 
 
 # %% ../nbs/14a_profile.ipynb #3e162fc4
@@ -506,9 +523,23 @@ def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
         raise _Unreadable(f"{where}: {len(x)} values stored for levels holding {sum(levels)}, in a sketch of at most {k}")
     rows = sum(c << h for h, c in enumerate(levels))
     if rows != n - n_missing: raise _Unreadable(f"{where}: the levels hold {rows} rows, not n - n_missing = {n - n_missing}")
+    pending = s.get("pending")                                 # optional: (level, side, items) of a compaction not done
+    if pending is not None:
+        if not (isinstance(pending, list) and len(pending) == 3 and all(isinstance(p, int) and not isinstance(p, bool)
+                                                                         for p in pending) and pending[1] in (0, 1)):
+            raise _Unreadable(f"{where}: field 'pending' must be [level, 1 or 0, items] (a compaction's level, whether it "
+                              f"kept the first item of each pair, and how many of its level's last items are pending), got {pending!r}")
+        h, first, m = pending
+        if not 0 <= h < len(comps) or h + 1 >= len(levels) or comps[h] < 1:
+            raise _Unreadable(f"{where}: field 'pending' names level {h}, which has no compaction or no level above it")
+        if m < 2 or m % 2 or m > levels[h] - 2 * (h == 0):
+            raise _Unreadable(f"{where}: field 'pending' holds {m} items, not an even number from 2 to the "
+                              f"{levels[h] - 2 * (h == 0)} level {h} can spare")
     ends = np.cumsum(levels)
-    for h, (m, e) in enumerate(zip(levels, ends)):
-        if (np.diff(x[e - m:e]) < 0).any(): raise _Unreadable(f"{where}: level {h} is not sorted")
+    for h, (m, e) in enumerate(zip(levels, ends)):              # each level sorted (its pending items on their own)
+        cut = e - pending[2] if pending is not None and pending[0] == h else e
+        if (np.diff(x[e - m:cut]) < 0).any() or (np.diff(x[cut:e]) < 0).any():
+            raise _Unreadable(f"{where}: level {h} is not sorted")
     if len(x) and (x[:levels[0]].min(initial=np.inf) != x.min() or x[:levels[0]].max(initial=-np.inf) != x.max()):
         raise _Unreadable(f"{where}: level 0 must hold the smallest and the largest value")
     bad = [h for h, c in enumerate(comps) if c << (h + 1) > n - n_missing]
@@ -520,22 +551,14 @@ def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
         raise _Unreadable(f"{where}: field 'builds' must be a list of whole numbers >= 0, one per level of 'compactions', "
                           f"each leaving its level's other compactions at least as many as the tilt and of the tilt's parity, "
                           f"got {builds!r}")
-    pending = s.get("pending")                                 # optional: a whole last compaction, or an older file
     if pending is not None:
-        ok = (isinstance(pending, list) and len(pending) == 2 and all(isinstance(p, int) and not isinstance(p, bool)
-                                                                     for p in pending) and pending[1] in (0, 1))
-        if not ok: raise _Unreadable(f"{where}: field 'pending' must be [level, 1 or 0] (the last compaction's level and "
-                                     f"whether it kept the first item of each pair), got {pending!r}")
-        h, first = pending
-        b = builds[h] if builds is not None and h < len(comps) else None
-        if not 0 <= h < len(comps) or h + 1 >= len(levels) or levels[h] - 2 * (h == 0) < 2:
-            raise _Unreadable(f"{where}: field 'pending' names level {h}, which has no compaction, no level above it or "
-                              "fewer than two items to pair")
+        h, first, m = pending
         c, t = comps[h], tilt[h]
-        if (c - (c - abs(t) if b is None else b) + (t if first else -t)) // 2 < 1:
+        b = c - abs(t) if builds is None else builds[h]
+        if (c - b + (t if first else -t)) // 2 < 1:
             raise _Unreadable(f"{where}: field 'pending' names a compaction of level {h} that kept the "
                               f"{'first' if first else 'second'} item of each pair, and its tilt counts none")
-        pending = (h, bool(first))
+        pending = (h, bool(first), m)
     return name, SketchSummary(n, n_missing, x, None, tuple(levels), tuple(comps), tuple(tilt), k, mean, m2,
                                None if builds is None else tuple(builds), pending)
 
@@ -613,7 +636,7 @@ class Profile:
                             levels=[int(m) for m in s.levels], compactions=[int(c) for c in s.compactions],
                             tilt=[int(t) for t in s.tilt])
                 if s.builds is not None: head["builds"] = [int(b) for b in s.builds]
-                if s.pending is not None: head["pending"] = [int(s.pending[0]), int(s.pending[1])]
+                if s.pending is not None: head["pending"] = [int(p) for p in s.pending]
                 arrays[f"packed_{i}"] = _pack(s.items)
                 if s.exact: arrays[f"weights_{i}"] = np.asarray(s.counts, "int64")
             else: arrays[f"values_{i}"] = np.asarray(s.values, "float64")

@@ -386,15 +386,16 @@ def _header(path):
 
 
 def test_pending_pairs_round_trip_and_a_file_without_them_still_merges(tmp_path):
-    """The last compaction's pending pairs are saved (its level and side), so a loaded profile merges exactly as the one
-    saved. A file without them (saved before pairs were left pending) loads with those pairs as items of their level:
-    every row counted, the same stated error, and it merges into a sketch of all `k` values that covers its true error."""
+    """A compaction's pending pairs are saved (its level, its side and how many of the level's last items are pending),
+    so a loaded profile merges exactly as the one saved. A file without them loads with those pairs as items of their
+    level: every row counted, the same stated error, and it merges into a sketch of all `k` values that covers its true
+    error."""
     x, parts, merged = _pending_profile()
     s = merged.columns["x"]
     assert s.pending is not None and len(s.items) == 64
     merged.save(tmp_path / "new.npz")
     meta, arrays = _header(tmp_path / "new.npz")
-    assert meta["columns"][0]["pending"] == [s.pending[0], int(s.pending[1])]
+    assert meta["columns"][0]["pending"] == [s.pending[0], int(s.pending[1]), s.pending[2]] and s.pending[2] % 2 == 0
     loaded = Profile.load(tmp_path / "new.npz")
     assert loaded == merged and loaded.merge(parts[0]) == merged.merge(parts[0])
     del meta["columns"][0]["pending"]
@@ -412,21 +413,25 @@ def _pending_hostile():
     "(what, the header's pending field and the edits to the rest, words of the error) for a file with pending pairs."
     _, _, merged = _pending_profile()
     s = merged.columns["x"]
-    h, first = s.pending
-    thin = next(j for j, m in enumerate(s.levels[:len(s.compactions)]) if s.compactions[j] and m - 2 * (j == 0) < 2)
+    h, first, m = s.pending
+    spare = s.levels[h] - 2 * (h == 0)
     one_sign = dict(tilt=[c if j == h else t for j, (c, t) in enumerate(zip(s.compactions, s.tilt))],
                     builds=[0 if j == h else b for j, b in enumerate(s.builds)])       # every compaction at h kept the first
     return [
-        ("pending not a list", 3, {}, "field 'pending' must be [level, 1 or 0]"),
-        ("pending of three numbers", [h, 1, 0], {}, "field 'pending' must be [level, 1 or 0]"),
-        ("pending side as true", [h, True], {}, "field 'pending' must be [level, 1 or 0]"),
-        ("pending side 2", [h, 2], {}, "got [%d, 2]" % h),
-        ("pending level as a float", [float(h), 1], {}, "field 'pending' must be [level, 1 or 0]"),
-        ("pending level negative", [-1, 1], {}, "names level -1, which has no compaction"),
-        ("pending level past the compactions", [len(s.compactions), 1], {}, "which has no compaction, no level above it"),
-        ("pending on a level with one item", [thin, 1], {}, "fewer than two items to pair"),
-        ("pending side its tilt counts none of", [h, 0], one_sign, f"names a compaction of level {h} that kept the second item"),
-    ], (h, first, one_sign)
+        ("pending not a list", 3, {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending of two numbers", [h, 1], {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending of four numbers", [h, 1, m, 0], {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending side as true", [h, True, m], {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending side 2", [h, 2, m], {}, "got [%d, 2, %d]" % (h, m)),
+        ("pending level as a float", [float(h), 1, m], {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending items as a float", [h, 1, float(m)], {}, "field 'pending' must be [level, 1 or 0, items]"),
+        ("pending level negative", [-1, 1, m], {}, "names level -1, which has no compaction"),
+        ("pending level past the compactions", [len(s.compactions), 1, m], {}, "which has no compaction or no level above it"),
+        ("pending items odd", [h, 1, m - 1], {}, f"holds {m - 1} items, not an even number"),
+        ("pending items none", [h, 1, 0], {}, "holds 0 items, not an even number"),
+        ("pending items more than the level spares", [h, 1, spare + 2 - spare % 2], {}, f"the {spare} level {h} can spare"),
+        ("pending side its tilt counts none of", [h, 0, m], one_sign, f"names a compaction of level {h} that kept the second item"),
+    ], (h, first, m, one_sign)
 
 
 PENDING_HOSTILE, _PENDING_AT = _pending_hostile()
@@ -446,9 +451,9 @@ def test_hostile_pending_fields(tmp_path, what, pending, edits, words):
 def test_the_one_sign_edit_alone_is_a_valid_file(tmp_path):
     "The edit the last hostile case makes to tilt and builds is valid on its own, with the pending pairs on the first side."
     _, _, merged = _pending_profile()
-    h, first, one_sign = _PENDING_AT
+    h, first, m, one_sign = _PENDING_AT
     merged.save(tmp_path / "ok.npz")
     meta, arrays = _header(tmp_path / "ok.npz")
-    meta["columns"][0].update(one_sign, pending=[h, 1])
+    meta["columns"][0].update(one_sign, pending=[h, 1, m])
     s = Profile.load(write(tmp_path / "p.npz", meta, **arrays)).columns["x"]
-    assert s.pending == (h, True) and s.tilt[h] == s.compactions[h]
+    assert s.pending == (h, True, m) and s.tilt[h] == s.compactions[h]
