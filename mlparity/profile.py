@@ -540,8 +540,9 @@ def _read_column(z, i:int, s, fmt:str=_FORMAT)->tuple:
         cut = e - pending[2] if pending is not None and pending[0] == h else e
         if (np.diff(x[e - m:cut]) < 0).any() or (np.diff(x[cut:e]) < 0).any():
             raise _Unreadable(f"{where}: level {h} is not sorted")
-    if len(x) and (x[:levels[0]].min(initial=np.inf) != x.min() or x[:levels[0]].max(initial=-np.inf) != x.max()):
-        raise _Unreadable(f"{where}: level 0 must hold the smallest and the largest value")
+    own = levels[0] - (pending[2] if pending is not None and pending[0] == 0 else 0)   # not among its pending items
+    if len(x) and (x[:own].min(initial=np.inf) != x.min() or x[:own].max(initial=-np.inf) != x.max()):
+        raise _Unreadable(f"{where}: level 0 must hold the smallest and the largest value, apart from its pending items")
     bad = [h for h, c in enumerate(comps) if c << (h + 1) > n - n_missing]
     if bad: raise _Unreadable(f"{where}: {comps[bad[0]]} compactions at level {bad[0]} are more than {n - n_missing} rows allow")
     builds = s.get("builds")                                   # optional: files saved before builds were counted lack it

@@ -242,7 +242,21 @@ HOSTILE_3 = [
     ("builds as a float", _three(builds=[0.0])[0], _A3, "field 'builds' must be a list of whole numbers"),
     ("more builds than the tilt leaves", _three(builds=[1])[0], _A3, "each leaving its level's other compactions at least as many as the tilt"),
     ("builds of the wrong parity", _three(compactions=[2], tilt=[0], builds=[1])[0], _A3, "and of the tilt's parity, got [1]"),
+    ("pending items holding the largest value", _three(n=7, levels=[4, 1], pending=[0, 1, 2])[0],
+     _A3 | {"packed_0": _pack(np.array([0.0, 5.0, 2.0, 9.0, 4.0]))}, "apart from its pending items"),
+    ("pending items unsorted", _three(n=7, levels=[4, 1], pending=[0, 1, 2])[0],
+     _A3 | {"packed_0": _pack(np.array([0.0, 9.0, 5.0, 2.0, 4.0]))}, "level 0 is not sorted"),
 ]
+
+
+def test_a_hand_made_file_with_pending_items_loads_and_merges(tmp_path):
+    "Level 0 holds 0 and 9, then its pending pair (2, 5); level 1 holds 4. Merged with itself, the pending pairs go first."
+    meta = _three(n=7, levels=[4, 1], pending=[0, 1, 2])[0]
+    p = Profile.load(write(tmp_path / "p.npz", meta, **(_A3 | {"packed_0": _pack(np.array([0.0, 9.0, 2.0, 5.0, 4.0]))})))
+    s = p.columns["L"]
+    assert s.pending == (0, True, 2) and s.levels == (4, 1) and s.weights.tolist() == [1, 1, 2, 1, 1]
+    m = p.merge(p).columns["L"]
+    assert int(m.weights.sum()) == 12 and len(m.items) <= 16 and m.values[0] == 0.0 and m.values[-1] == 9.0
 
 
 def test_builds_round_trip_and_a_file_without_them_states_no_less(tmp_path):
