@@ -90,8 +90,8 @@ class SketchSummary(_Summary):
     m2:float                 # the exact sum of squared deviations from the mean
     builds:tuple|None = None # per level, of `compactions`: those that built levels from sorted rows (off either way);
                              # None if exact, or unknown (a file saved before they were counted)
-    pending:tuple|None = None  # (level, kept the first of each pair, items) of a compaction whose last pairs are not done
-                             # yet: the last `items` of that level, sorted among themselves; None if there are none
+    pending:tuple|None = None  # (level, kept the first of each pair, m) of a compaction whose last pairs are not done
+                             # yet: the last m items of that level, sorted among themselves; None if there are none
     kind:ClassVar[str] = "numeric"
 
     @property
@@ -303,10 +303,11 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
         lo, hi = _pairs(levels[h], h)
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
-        x, first = levels[h], tilt[h] < 0 or (tilt[h] == 0 and _leans_up(levels[h]))   # keep the first of each pair
-        done = lo + 2 * min(excess, (hi - lo) // 2)                     # (CDF up) or the second; more pairs than needed:
-        _promote(levels, h, first, lo, done)                            # the lowest only, the rest pending (out of the
-        if done < hi: pending, levels[h] = (h, first, x[done:hi]), np.concatenate([x[:lo], x[hi:]])   # level)
+        x = levels[h]
+        first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(x))   # keep the first of each pair (CDF up) or the second
+        done = lo + 2 * min(excess, (hi - lo) // 2)              # more pairs than needed: the lowest only, and the rest
+        _promote(levels, h, first, lo, done)                     # pending, out of their level
+        if done < hi: pending, levels[h] = (h, first, x[done:hi]), np.concatenate([x[:lo], x[hi:]])
         comps[h] += 1
         tilt[h] += 1 if first else -1
     return pending
