@@ -471,3 +471,20 @@ def test_the_one_sign_edit_alone_is_a_valid_file(tmp_path):
     meta["columns"][0].update(one_sign, pending=[h, 1, m])
     s = Profile.load(write(tmp_path / "p.npz", meta, **arrays)).columns["x"]
     assert s.pending == (h, True, m) and s.tilt[h] == s.compactions[h]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(n=st.integers(300, 30_000), parts=st.integers(2, 24), k=st.sampled_from([16, 64, 256]),
+       seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["normal", "ties"]))
+def test_saving_and_loading_anywhere_in_a_fold_changes_nothing(tmp_path, n, parts, k, seed, kind):
+    """A left fold whose running profile is saved and loaded after every merge ends where the fold in memory ends: the
+    same items, levels, compactions, tilts, builds and pending pairs (which a file must carry between merges)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n) if kind == "normal" else np.round(rng.normal(0, 1, n), 1)
+    pieces = [Profile.from_frame(pd.DataFrame({"x": p}), sketch=k) for p in np.array_split(x, parts)]
+    mem = disk = pieces[0]
+    for i, p in enumerate(pieces[1:]):
+        mem = mem.merge(p)
+        disk.merge(p).save(tmp_path / "run.npz")
+        disk = Profile.load(tmp_path / "run.npz")
+        assert disk == mem, i
