@@ -515,8 +515,8 @@ def drift_report(reference:pd.DataFrame|Profile,  # training data, or its `Profi
     sides = [(reference, "reference"), (current, "current")]
     frames = [isinstance(x, pd.DataFrame) for x, _ in sides]     # a frame's column is sorted; a profile's is ready
     for c in cols:   # one column at a time: a frame's sorted values live only while its column is compared
-        sr, sc = _each_column(lambda side: _summary_of(*side, c, sketch), sides, max(n_ref, n_cur), heavy=frames)   # the
-        # two sides sorted side by side (numpy lets go of the GIL while it sorts); the reference's error first
+        # the two sides sorted side by side (numpy lets go of the GIL while it sorts); the reference's error first
+        sr, sc = _each_column(lambda side: _summary_of(*side, c, sketch), sides, max(n_ref, n_cur), heavy=frames)
         r, f = _compare_column(c, sr, sc, methods, thr)
         b = _error_bounds(c, sr, sc, [x["method"] for x in r])
         del sr, sc

@@ -274,17 +274,10 @@ def _leans_up(x:np.ndarray)->bool:
     h = int(np.bitwise_xor.reduce(x.view(np.uint64))) if len(x) else 0   # their float64 bits folded together, then mixed
     return (h * 0x9E37_79B9_7F4A_7C15 & (1 << 64) - 1) >> 63 == 1       # (their low bits alone are often all zero)
 
-def _pairs(x:np.ndarray, h:int)->tuple[int, int]:
-    "The span of level `h`'s items `x` that pairs up: level 0 keeps its smallest and largest item, an odd item out stays."
-    lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))
-    return lo, hi - (hi - lo) % 2
-
-def _promote(levels:list, h:int, first:bool, lo:int, hi:int)->None:
-    "Move the pairs of level `h` in `lo:hi` one level up, in place, keeping the first item of each pair or the second."
-    x = levels[h]
-    if h + 1 == len(levels): levels.append(np.empty(0))
-    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[lo + (not first):hi:2]]))
-    levels[h] = np.concatenate([x[:lo], x[hi:]])
+def _move_up(levels:list, h:int, kept:np.ndarray)->None:
+    "Add `kept` (one item of each pair compacted at level `h`, now standing for twice the rows) to level `h + 1`, in place."
+    while len(levels) <= h + 1: levels.append(np.empty(0))
+    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], kept]))
 
 def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
     """Compact `levels` in place (the lowest level over its capacity, or a lower one that is enough) to at most `k` items.
@@ -300,14 +293,16 @@ def _compact(levels:list, comps:list, tilt:list, k:int)->tuple|None:
         if not some: return pending
         excess = sum(map(len, levels)) - k                      # a lower level whose compaction alone removes the excess
         h = next((j for j in range(some[0]) if movable[j] // 2 >= excess), some[0])   # costs less error: it goes first
-        lo, hi = _pairs(levels[h], h)
+        x = levels[h]
+        lo, hi = (1, len(x) - 1) if h == 0 else (0, len(x))     # level 0 keeps its smallest and largest item
+        hi -= (hi - lo) % 2                                     # an odd item out stays where it is
         while len(comps) <= h: comps.append(0)
         while len(tilt) <= h: tilt.append(0)
-        x = levels[h]
         first = tilt[h] < 0 or (tilt[h] == 0 and _leans_up(x))   # keep the first of each pair (CDF up) or the second
         done = lo + 2 * min(excess, (hi - lo) // 2)              # more pairs than needed: the lowest only, and the rest
-        _promote(levels, h, first, lo, done)                     # pending, out of their level
-        if done < hi: pending, levels[h] = (h, first, x[done:hi]), np.concatenate([x[:lo], x[hi:]])
+        _move_up(levels, h, x[lo + (not first):done:2])          # pending, out of their level
+        levels[h] = np.concatenate([x[:lo], x[hi:]])
+        if done < hi: pending = (h, first, x[done:hi])
         comps[h] += 1
         tilt[h] += 1 if first else -1
     return pending
@@ -318,8 +313,7 @@ def _finish(levels:list, pending:tuple|None, pairs:int|None=None)->tuple|None:
     if pending is None: return None
     h, first, x = pending
     m = len(x) // 2 if pairs is None else min(pairs, len(x) // 2)
-    while len(levels) <= h + 1: levels.append(np.empty(0))
-    levels[h + 1] = np.sort(np.concatenate([levels[h + 1], x[int(not first):2 * m:2]]))
+    _move_up(levels, h, x[int(not first):2 * m:2])
     return (h, first, x[2 * m:]) if 2 * m < len(x) else None
 
 def _sketch(n:int, n_missing:int, levels:list, comps:list, tilt:list, builds:list, pending:tuple|None, k:int, mean:float,
@@ -373,8 +367,8 @@ def _merge_sketches(a, b)->SketchSummary:
     pending = [p for p in (pa, pb) if p is not None]
     excess = sum(map(len, levels)) + sum(len(p[2]) for p in pending) - k
     for i, p in enumerate(pending):                            # pending pairs are done first, as far as needed: their
-        pending[i] = _finish(levels, p, max(excess, 0))        # compactions are counted already
-        excess -= (len(p[2]) - (len(pending[i][2]) if pending[i] else 0)) // 2
+        m = min(max(excess, 0), len(p[2]) // 2)                # compactions are counted already
+        pending[i], excess = _finish(levels, p, m), excess - m
     pending = [p for p in pending if p is not None]
     if len(pending) == 2: _finish(levels, pending.pop(0))      # one compaction pending at a time: the other is done whole
     if excess > 0: return _sketch(rows, missing, levels, comps, tilt, builds, _compact(levels, comps, tilt, k), k, mean, m2)
