@@ -164,7 +164,7 @@ class Report:
         return "\n".join(parts) + "</div>"
 
     def figures(self)->list:
-        "Pictures of the findings, as `(subject, matplotlib Figure)` pairs; a report of a check that draws overrides this."
+        "Pictures of the findings, as `(subject, picture)` pairs: an SVG `Picture` (`mlparity.pictures`) or a matplotlib `Figure`; a report of a check that draws overrides this."
         return []
 
     def to_html(self)->str:
@@ -222,8 +222,7 @@ footer{margin-top:2em;color:#666;font-size:.85em}
 def _figure_png(fig, dpi:int=80)->str:
     "A matplotlib figure as a base64 PNG data URI (no metadata that changes between runs); the figure is closed."
     buf = io.BytesIO()
-    tight = None if getattr(fig, "mlparity_fixed_layout", False) else "tight"   # laid out by hand (`mlparity.pictures`): drawn once
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     try:
         import matplotlib.pyplot as plt
         plt.close(fig)
@@ -249,7 +248,8 @@ def _html_page(report:Report)->str:
     "The whole page of `report` (see `Report.to_html`)."
     level = "ok" if report.ok and not report.warnings else "warning" if report.ok else "error"
     pictures = {}
-    for subject, fig in report.figures(): pictures.setdefault(str(subject), []).append(_figure_png(fig))
+    for subject, fig in report.figures():   # an SVG picture brings its own data URI; a matplotlib figure is drawn as a PNG
+        pictures.setdefault(str(subject), []).append(fig.data_uri() if callable(getattr(fig, "data_uri", None)) else _figure_png(fig))
     by_subject = {}
     for f in report.findings: by_subject.setdefault(str(f.subject), []).append(f)
     out = [f"<header><h1>{escape(report.title)}</h1><span class=\"status {level}\">{escape(report.status)}</span></header>"]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import Finding, Report, _is_dask, _check_choice
+from .pictures import timeline_pictures
 from ._frames import as_keys, need_columns, column_kind, plain, tz_of, cols_repr, key_values, key_buckets
 from ._parity_counts import (ParityCounts, FeatureCounts, KeyCount, _MAX_PAIRS, _check_options, _value_kind,
                                      _how, _numbers, _as_float, _compare_numbers, _exact_values, _compare_exact, _mean_abs,
@@ -425,32 +426,7 @@ class SkewReport(Report):
         "Features whose served values disagree with the training side (or that could not be compared)."
         return self.summary.loc[self.summary["status"] != "ok", "feature"].tolist()
 
-    def figures(self)->list:
-        "The mismatch rate per period of each failing feature (all features in one figure when none fails)."
-        from matplotlib.figure import Figure
-        tl = self.timeline
-        unit = "hour" if self.by == "hour" else "day"
-        out = []
-        for f in self.failing or [None]:
-            fig = Figure(figsize=(7, 3))
-            ax = fig.add_subplot()
-            shown = [f] if f is not None else list(self.summary["feature"])
-            for g in shown:
-                s = tl[tl["feature"] == g]
-                ax.plot(s["period"], 100 * s["mismatch_rate"], marker=".", label=str(g))
-            if f is not None:
-                row = self.summary.set_index("feature").loc[f]
-                first = row["first_divergence"]
-                if pd.notna(first): ax.axvline(first, color="#b00020", lw=1)
-                title = (f"{f}: served values disagree with training from {pd.Timestamp(first):%Y-%m-%d %H:%M}"
-                         if pd.notna(first) else f"{f}: {row['status']}")
-            else:
-                title = "Served values agree with training on every request"
-                if len(shown) <= 10: ax.legend(fontsize=7, frameon=False)
-            ax.set(xlabel=f"request {unit}", ylabel="requests that disagree (%)", title=title, ylim=(-3, 103))
-            fig.autofmt_xdate(); fig.tight_layout()
-            out.append((f if f is not None else "timeline", fig))
-        return out
+    def figures(self)->list: return timeline_pictures(self)   # the mismatch rate per period of each failing feature (all features when none fails)
 
 # %% ../nbs/32_serving_logs.ipynb #947ae2da
 def _mismatch(a:np.ndarray, b:np.ndarray, rtol:float, atol:float)->np.ndarray:

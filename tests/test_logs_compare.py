@@ -107,7 +107,7 @@ def test_timeline_by_hour_and_renderings():
     assert "first diverged at request" in values.message and values.evidence["first_request"]["served"] == values.evidence["first_request"]["training"] + 1
     json.loads(rep.to_json())
     figs = rep.figures()
-    assert [s for s, _ in figs] == ["n"] and "served values disagree with training from" in figs[0][1].axes[0].get_title()
+    assert [s for s, _ in figs] == ["n"] and "served values disagree with training from" in figs[0][1].title
     assert rep.to_html().count("<img") == 1
     ok = compare_logged(serve_from(log, off), off, key="user_id", valid_time="valid_from")
     assert ok.ok and ok.failing == [] and [s for s, _ in ok.figures()] == ["timeline"]
