@@ -87,7 +87,7 @@ class _Svg:
         return y
     def document(self)->str:
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
-                f'viewBox="0 0 {self.width} {self.height}" font-family="{_FONT}">'
+                f'viewBox="0 0 {self.width} {self.height}" font-family="{_FONT}" style="max-width:100%;height:auto">'
                 f'<rect width="100%" height="100%" fill="white"/>' + "".join(self.parts) + "</svg>")
 
 class _Panel:
