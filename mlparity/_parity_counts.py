@@ -281,7 +281,9 @@ def _representable(x:np.ndarray)->np.ndarray:
 def _exact_diff(x, y)->float:
     "|x - y| for two numbers, exactly when both are integral (a float64 cannot tell 2**60 from 2**60 + 1)."
     xi, yi = [int(v) if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer()) else None for v in (x, y)]
-    if xi is not None and yi is not None: return float(abs(xi - yi))
+    if xi is not None and yi is not None:
+        try: return float(abs(xi - yi))
+        except OverflowError: return math.inf               # past the largest float64, as float64 arithmetic says
     return abs(float(x) - float(y))
 
 # %% ../nbs/04a_parity_counts.ipynb #52a219b4

@@ -51,6 +51,11 @@ def _fmt(v:float, step:float, decimals:int)->str:
 
 def _ticks(lo:float, hi:float, most:int=6)->tuple[np.ndarray, list[str]]:
     "Round positions inside [`lo`, `hi`] (steps of 1, 2, 2.5 or 5 times a power of ten), as many as fit in `most`, and their labels."
+    lo, hi = float(lo), float(hi)                              # Python floats: a difference past float64 is inf, silently
+    span, big = hi - lo, max(abs(lo), abs(hi))
+    if not (math.isfinite(span) and span / max(most, 1) > 0 and span > big * 1e-12):   # wider than float64 can step
+        digits = 3 if not math.isfinite(span) else min(17, max(3, math.ceil(math.log10(big / span)) + 2))   # or narrower:
+        return np.array([lo, hi]), [f"{lo:.{digits}g}", f"{hi:.{digits}g}"]    # the two ends, with the digits that differ
     mag = 10.0 ** math.floor(math.log10((hi - lo) / max(most, 1)))   # a step too small: the loop widens it
     for step, m in ((m * mag * 10 ** e, m) for e in (0, 1, 2) for m in (1, 2, 2.5, 5)):
         first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
@@ -66,8 +71,27 @@ def _span(*arrays, pad:float=0.05, zero:bool=False)->tuple[float, float]:
     lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
     if zero: lo = min(lo, 0.0)
     if hi <= lo: lo, hi = lo - (abs(lo) / 2 or 0.5), hi + (abs(hi) / 2 or 0.5)
-    d = (hi - lo) * pad
-    return (lo if zero and lo == 0 else lo - d), hi + d
+    d = hi * pad - lo * pad                                   # not (hi - lo) * pad, which overflows near the largest floats
+    top = np.finfo("float64").max
+    return (lo if zero and lo == 0 else max(lo - d, -top)), min(hi + d, top)
+
+def _frac(v, a:float, b:float)->np.ndarray:
+    "Where `v` lies from `a` (0) to `b` (1), also where `b - a` overflows float64."
+    v, a, b = np.asarray(v, dtype="float64"), float(a), float(b)
+    return (v - a) / (b - a) if math.isfinite(b - a) else (v / 2 - a / 2) / (b / 2 - a / 2)
+
+def _histogram(v:np.ndarray, bins=30)->tuple[np.ndarray, np.ndarray]:
+    """Counts and edges of the finite values of `v` in `bins` (a number or the edges); one bin where their range is
+    too narrow (or too wide) for that many in float64, and no count where none is finite."""
+    v = v[np.isfinite(v)]
+    if not len(v): return np.zeros(1, np.int64), np.array([0.0, 1.0])
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            counts, edges = np.histogram(v, bins=bins)
+        if np.isfinite(edges).all(): return counts, edges
+    except ValueError: pass
+    lo, hi = _span(v, pad=0.0)
+    return np.array([len(v)]), np.array([lo, hi])
 
 def _coords(x:np.ndarray, y:np.ndarray)->list[str]:
     "Pixel coordinates as short text: one decimal, which is a tenth of a pixel."
@@ -117,8 +141,8 @@ class _Panel:
             svg.text(self.left - room, self.top + self.h / 2, ylabel, 12, rotate=-90)
         if title: svg.text(self.left + self.w / 2, self.top - 8, title, 12)
     def _below(self, xt)->float: return 28 + 0.64 * max([_text_width(s, 11) for s in xt[1]], default=0)   # under labels turned 40 degrees
-    def x(self, v): return self.left + (np.asarray(v, dtype="float64") - self.x0) / (self.x1 - self.x0) * self.w
-    def y(self, v): return self.top + self.h - (np.asarray(v, dtype="float64") - self.y0) / (self.y1 - self.y0) * self.h
+    def x(self, v): return self.left + _frac(v, self.x0, self.x1) * self.w
+    def y(self, v): return self.top + self.h - _frac(v, self.y0, self.y1) * self.h
     def _key(self, label, colour, kind, n=None):
         if label is None: return
         self._keys.append((label, colour, kind)); self.info["legend"].append(label)
@@ -222,11 +246,13 @@ def _scatter_and_histogram(title, x, y, label, same, xlabel, ylabel, ratio=None,
     yt = _ticks(*yl, 6)
     bottom, gap, right = 46, 24, 12
     l1 = _left_room(yt)
+    bins = int(min(30, max(5, len(x) // 2)))
     if hist == "both":
-        edges = np.histogram_bin_edges(np.concatenate([x, y]), bins=int(min(30, max(5, len(x) // 2))))
-        hs = [np.histogram(x, edges)[0], np.histogram(y, edges)[0]]
+        edges = _histogram(np.concatenate([x, y]), bins)[1]
+        hs = [_histogram(x, edges)[0], _histogram(y, edges)[0]]
     else:
-        hs = [np.histogram(y - x, bins=int(min(30, max(5, len(x) // 2))))]; edges = hs[0][1]; hs = [hs[0][0]]
+        with np.errstate(over="ignore"): counts, edges = _histogram(y - x, bins)   # a difference can overflow: not drawn
+        hs = [counts]
     hl = _span(*hs, zero=True)
     ht = _ticks(*hl, 6)
     l2 = _left_room(ht)

@@ -48,6 +48,9 @@ HOSTILE = [
      F(user_id=[1, 2], f=np.array([2**60 + 1, 3], "int64")), F(user_id=[1, 2], f=[float(2**60), 3.0]), {},
      lambda r: r.failing == ["f"] and "float64 cannot hold exactly" in r.errors[0].message
      and not any("the values agree" in f.message for f in r.findings)),
+    ("whole floats near the largest float64, signs flipped: a mismatch, not an OverflowError",
+     F(user_id=[1, 2, 3], f=[-1.7e308, 1e300, 1.7e308]), F(user_id=[1, 2, 3], f=[1.7e308, -1e300, -1.7e308]), {},
+     lambda r: r.failing == ["f"] and r.summary["mismatches"].tolist() == [3] and r.summary["max_abs_diff"].tolist() == [2e300]),
     ("int64 2**60 served as float64 2**60 (exact): agrees with a dtype warning",
      F(user_id=[1], f=np.array([2**60], "int64")), F(user_id=[1], f=[float(2**60)]), {}, lambda r: r.ok and r.status.startswith("OK with 1 warning")),
     ("nullable Int64 NA against NA", F(user_id=[1, 2], f=pd.array([1, None], dtype="Int64")), F(user_id=[1, 2], f=pd.array([1, None], dtype="Int64")), {},
