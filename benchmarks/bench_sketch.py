@@ -178,6 +178,7 @@ def main(argv=None):
                     help="numbers of partitions, each merged pairwise and in a left fold (default 256; 64 with --quick)")
     ap.add_argument("--k", type=int, default=4096)
     ap.add_argument("--seeds", type=int, default=3, help="draws of the data per distribution (KLL's error moves from run to run)")
+    ap.add_argument("--first-seed", type=int, default=0, help="the seed of the first draw (the draws are seeds first-seed, first-seed + 1, ...)")
     ap.add_argument("--setup-datasketches", action="store_true", help=f"install {DATASKETCHES_PIN} into {DATASKETCHES} and stop")
     a = ap.parse_args(argv)
     if a.setup_datasketches: return setup_datasketches()
@@ -187,10 +188,10 @@ def main(argv=None):
         return 2
     n, parts = a.n or (1_000_000 if a.quick else 10_000_000), a.parts or [64 if a.quick else 256]
     rows = []
-    for seed in range(a.seeds):
+    for i, seed in enumerate(range(a.first_seed, a.first_seed + a.seeds)):
         for kind in ("normal", "lognormal", "atom"):
             rows += one_draw(kind, n, parts, a.k, seed)
-            print(f"  draw {seed + 1} of {a.seeds}: {kind} done", flush=True)
+            print(f"  draw {i + 1} of {a.seeds} (seed {seed}): {kind} done", flush=True)
     t = pd.DataFrame(rows)
     fmt = lambda v: f"{v:.3g}"
     with pd.option_context("display.width", 250):
