@@ -446,3 +446,18 @@ def test_a_fold_of_small_partitions_keeps_all_k_values(kind, n, parts, monkeypat
         _whole(m)
         w = _fold(pieces).columns["x"]
     assert len(w.items) < 1024 and sum(s.compactions) <= sum(w.compactions) + 1, (s.compactions, w.compactions)
+
+
+def test_the_sketch_benchmark_takes_the_true_error_at_every_value():
+    """`benchmarks/bench_sketch.py` takes the true CDF error at every value of the data and of the sketch, as
+    `true_cdf_error` does (it took it at 20,001 quantiles of the data before, which missed the peaks between them)."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("bench_sketch", Path(__file__).parents[1] / "benchmarks" / "bench_sketch.py")
+    bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+    merge = lambda u, v: Profile({"x": u}).merge(Profile({"x": v})).columns["x"]
+    for kind in ("normal", "lognormal", "atom"):
+        x = bench.sample(kind, 200_000, np.random.default_rng(3))
+        s = bench.tree([Profile.from_frame(pd.DataFrame({"x": p}), sketch=256).columns["x"] for p in np.array_split(x, 16)], merge)
+        xs = np.sort(x)
+        assert bench.exact_error(xs, np.searchsorted(xs, xs, "right"), s.items, s.cum) == true_cdf_error(x, s) / len(x), kind
