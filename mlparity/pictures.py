@@ -342,7 +342,11 @@ def drift_pictures(report, columns=None)->list:
             ax.legend("lower right")
         else:
             cats = sorted(set(r.counts) | set(c.counts), key=str)
-            shown = cats[:30]
+            shown = cats
+            if len(cats) > 30:                                   # the 30 whose shares moved most, in the order of their names
+                share = lambda s, q: s.counts.get(q, 0) / max(sum(s.counts.values()), 1)
+                moved = sorted(cats, key=lambda q: -abs(share(r, q) - share(c, q)))[:30]
+                shown = [q for q in cats if q in set(moved)]
             names = [_short(q) for q in shown]
             turn = len(shown) > 6
             longest = max([_text_width(s, 11) for s in names], default=0)
@@ -351,7 +355,7 @@ def drift_pictures(report, columns=None)->list:
             shares = [[s.counts.get(q, 0) / max(sum(s.counts.values()), 1) for q in shown] for s in (r, c)]
             yl = (0, 1.3 * max([max(s, default=0) for s in shares]) or 1)   # room above the bars for the legend
             yt = _ticks(*yl, 6)
-            xlabel = str(column) + (f" (first 30 of {len(cats)} categories)" if len(cats) > 30 else "")
+            xlabel = str(column) + (f" (the 30 of {len(cats)} categories whose shares moved most)" if len(cats) > 30 else "")
             left = _left_room(yt, first=names[0] if turn and names else "")
             ax = _Panel(svg, (left, top, svg.width - left - 12, svg.height - top - (46 + (0.65 * longest if turn else 0))),
                         (-0.6, len(shown) - 0.4), yl, xlabel, "share of rows", xticks=(np.arange(len(shown)), names), yticks=yt, turn=turn)
