@@ -116,11 +116,11 @@ class _Svg:
 
 class _Panel:
     "One plotting area of an `_Svg`: data coordinates mapped into a box, with a frame, ticks, labels and a legend."
-    def __init__(self, svg:_Svg, box:tuple, xlim:tuple, ylim:tuple, xlabel:str="", ylabel:str="", title:str="",
+    def __init__(self, svg:_Svg, box:tuple, xlim:tuple, ylim:tuple, xlabel:str="", ylabel:str="",
                  xticks:tuple|None=None, yticks:tuple|None=None, turn:bool=False):
         self.svg, (self.left, self.top, self.w, self.h) = svg, box
         (self.x0, self.x1), (self.y0, self.y1) = xlim, ylim
-        self.info = dict(xlabel=xlabel, ylabel=ylabel, title=title, legend=[], drawn={})
+        self.info = dict(xlabel=xlabel, ylabel=ylabel, legend=[], drawn={})
         self._keys = []
         xt = xticks if xticks is not None else _ticks(self.x0, self.x1, max(3, min(7, int(self.w // 70))))
         yt = yticks if yticks is not None else _ticks(self.y0, self.y1, max(3, min(6, int(self.h // 40))))
@@ -139,7 +139,6 @@ class _Panel:
         if ylabel:
             room = max([_text_width(s, 11) for s in yt[1]], default=0) + 14
             svg.text(self.left - room, self.top + self.h / 2, ylabel, 12, rotate=-90)
-        if title: svg.text(self.left + self.w / 2, self.top - 8, title, 12)
     def _below(self, xt)->float: return 28 + 0.64 * max([_text_width(s, 11) for s in xt[1]], default=0)   # under labels turned 40 degrees
     def x(self, v): return self.left + _frac(v, self.x0, self.x1) * self.w
     def y(self, v): return self.top + self.h - _frac(v, self.y0, self.y1) * self.h
@@ -203,11 +202,16 @@ class _Panel:
             else: p.append(f'<path d="M{x + 4:.1f} {cy:.1f}h16" stroke="{colour}" stroke-width="2"' + (' stroke-dasharray="5 3"/>' if kind == "dash" else "/>"))
             self.svg.text(x + 25, cy + size * 0.35, label, size, "start")
 
+def _titled(width:int, height:int, title:str, size:int=12, bold:bool=False)->tuple[_Svg, float]:
+    "An `_Svg` with `title` on top (a line per line of it), and the y below the title where its panels may start."
+    svg = _Svg(width, height)
+    return svg, svg.lines(width / 2, 18, title, size, bold=bold) + 4
+
 def _picture(svg:_Svg, title:str, panels:list)->Picture: return Picture(svg.document(), title, [p.info for p in panels])
 
-def _left_room(ticks, ylabel:bool=True, first:str="")->float:
+def _left_room(ticks, first:str="")->float:
     "Room left of a panel for its y tick labels and its y label, and for `first`, its first x tick label turned 40 degrees."
-    return max(max([_text_width(s, 11) for s in ticks[1]], default=0) + (30 if ylabel else 12), 0.77 * _text_width(first, 11) + 6)
+    return max(max([_text_width(s, 11) for s in ticks[1]], default=0) + 30, 0.77 * _text_width(first, 11) + 6)
 
 def _numbers(values)->np.ndarray:
     "`values` as float64, anything that is not a number as NaN."
@@ -229,16 +233,10 @@ def _finite_pairs(a, b)->tuple[np.ndarray, np.ndarray]:
     pick = _thin(len(x))
     return x[pick], y[pick]
 
-def _two_panels(title:str, width:int=760, height:int=300):
-    "An `_Svg` with `title` on top and the boxes of two panels side by side below it (their left edges still to fix)."
-    svg = _Svg(width, height)
-    top = svg.lines(width / 2, 18, title, 13, bold=True) + 4
-    return svg, top
-
-def _scatter_and_histogram(title, x, y, label, same, xlabel, ylabel, ratio=None, hist=None, hist_label="", hist_ylabel="rows"):
+def _scatter_and_histogram(title, x, y, label, same, xlabel, ylabel, ratio=None, both=None, hist_label="", hist_ylabel="rows"):
     """The two-panel picture of parity and leakage: `y` against `x` with the line y = x (and of `ratio`, if given), and
-    beside it a histogram: of `y - x`, or of both `x` and `y` when `hist` is "both"."""
-    svg, top = _two_panels(title)
+    beside it a histogram: of `y - x`, or, given `both` (the names of `x` and of `y`), of `x` and `y` overlaid."""
+    svg, top = _titled(760, 300, title, 13, bold=True)
     lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
     if hi <= lo: hi = lo + 1.0
     guide = [lo, hi] + ([ratio * lo, ratio * hi] if ratio is not None else [])
@@ -247,7 +245,7 @@ def _scatter_and_histogram(title, x, y, label, same, xlabel, ylabel, ratio=None,
     bottom, gap, right = 46, 24, 12
     l1 = _left_room(yt)
     bins = int(min(30, max(5, len(x) // 2)))
-    if hist == "both":
+    if both:
         edges = _histogram(np.concatenate([x, y]), bins)[1]
         hs = [_histogram(x, edges)[0], _histogram(y, edges)[0]]
     else:
@@ -264,9 +262,9 @@ def _scatter_and_histogram(title, x, y, label, same, xlabel, ylabel, ratio=None,
     if ratio is not None: a.line([lo, hi], [ratio * lo, ratio * hi], _BLUE, f"median ratio {ratio:.3g}", width=1.2, dash="5 3")
     a.legend("upper left")
     b = _Panel(svg, (l1 + w + gap + l2, top, w, h), _span(edges, pad=0.02), hl, hist_label, hist_ylabel, yticks=ht)
-    if hist == "both":
-        b.stairs(hs[0], edges, _BLUE, "without the future", opacity=0.6)
-        b.stairs(hs[1], edges, _ORANGE, "with the future", opacity=0.6)
+    if both:
+        b.stairs(hs[0], edges, _BLUE, both[0], opacity=0.6)
+        b.stairs(hs[1], edges, _ORANGE, both[1], opacity=0.6)
         b.legend("upper right")
     else:
         b.stairs(hs[0], edges, _BLUE)
@@ -328,8 +326,7 @@ def drift_pictures(report, columns=None)->list:
             grid = np.unique(np.concatenate([_ecdf_grid(r), _ecdf_grid(c)]))
             if len(grid) < len(r.values) + len(c.values):   # large data: the ECDFs are exact, drawn at fewer points
                 title += f"\nthe ECDFs drawn at {len(grid):,} points for {r.count + c.count:,} values"
-            svg = _Svg(680, 300 + 16 * title.count("\n"))
-            top = svg.lines(svg.width / 2, 18, title, 12) + 4
+            svg, top = _titled(680, 300 + 16 * title.count("\n"), title)
             yt = _ticks(0, 1, 6)
             ax = _Panel(svg, (_left_room(yt), top, svg.width - _left_room(yt) - 12, svg.height - top - 46),
                         _span(grid), (-0.02, 1.02), str(column), "share of rows at or below", yticks=yt)
@@ -342,18 +339,16 @@ def drift_pictures(report, columns=None)->list:
             ax.legend("lower right")
         else:
             cats = sorted(set(r.counts) | set(c.counts), key=str)
-            shown = cats
+            share = [np.array([s.counts.get(q, 0) for q in cats], dtype="float64") / max(sum(s.counts.values()), 1) for s in (r, c)]
+            pick = np.arange(len(cats))
             if len(cats) > 30:                                   # the 30 whose shares moved most, in the order of their names
-                share = lambda s, q: s.counts.get(q, 0) / max(sum(s.counts.values()), 1)
-                moved = sorted(cats, key=lambda q: -abs(share(r, q) - share(c, q)))[:30]
-                shown = [q for q in cats if q in set(moved)]
+                pick = np.sort(np.argsort(-np.abs(share[0] - share[1]), kind="stable")[:30])
+            shown, shares = [cats[i] for i in pick], [s[pick] for s in share]
             names = [_short(q) for q in shown]
             turn = len(shown) > 6
             longest = max([_text_width(s, 11) for s in names], default=0)
-            svg = _Svg(680, 300 + 16 * title.count("\n") + int(0.65 * longest if turn else 0))
-            top = svg.lines(svg.width / 2, 18, title, 12) + 4
-            shares = [[s.counts.get(q, 0) / max(sum(s.counts.values()), 1) for q in shown] for s in (r, c)]
-            yl = (0, 1.3 * max([max(s, default=0) for s in shares]) or 1)   # room above the bars for the legend
+            svg, top = _titled(680, 300 + 16 * title.count("\n") + int(0.65 * longest if turn else 0), title)
+            yl = (0, 1.3 * max([s.max(initial=0) for s in shares]) or 1)   # room above the bars for the legend
             yt = _ticks(*yl, 6)
             xlabel = str(column) + (f" (the 30 of {len(cats)} categories whose shares moved most)" if len(cats) > 30 else "")
             left = _left_room(yt, first=names[0] if turn and names else "")
@@ -376,8 +371,7 @@ def validation_pictures(report)->list:
     labels = [f"{c} · {k.split('.')[-1]}" for c, k in zip(t["column"], t["check"])]
     title = f"{len(report.failing)} column(s) fail; red: error, orange: warning"
     left = min(max(_text_width(s, 11) for s in labels) + 14, 300)
-    svg = _Svg(680, int(max(160, 26 * len(t) + 90)))
-    top = svg.lines(svg.width / 2, 18, title, 12) + 4
+    svg, top = _titled(680, int(max(160, 26 * len(t) + 90)), title)
     pos = np.arange(len(t))[::-1]
     ax = _Panel(svg, (left, top, svg.width - left - 16, svg.height - top - 46), _span(t["n"], zero=True), (-0.6, len(t) - 0.4),
                 "rows failing", "", yticks=(pos, [s if _text_width(s, 11) <= 290 else s[:45] + "…" for s in labels]))
@@ -401,7 +395,8 @@ def leakage_pictures(report)->list:
                  else f"{feature}: {len(w):,} labels change when their future is dropped")
         out.append((feature, _scatter_and_histogram(title, wo, w, "labels that move", "y = x: no future read",
                                                     "without the future (serving)", "with the future (training)",
-                                                    hist="both", hist_label=f"{feature} value", hist_ylabel="labels")))
+                                                    both=("without the future", "with the future"),
+                                                    hist_label=f"{feature} value", hist_ylabel="labels")))
     return out
 
 # %% ../nbs/00c_pictures.ipynb #aab42ca2
@@ -414,7 +409,7 @@ def timeline_pictures(report)->list:
     periods = pd.to_datetime(pd.Series(tl["period"]).drop_duplicates().sort_values()).reset_index(drop=True)
     t0 = periods.iloc[0] if len(periods) else pd.Timestamp(0)
     days = lambda t: (pd.to_datetime(pd.Series(t)) - t0).dt.total_seconds().to_numpy() / 86400
-    ticks = periods.iloc[_thin(len(periods), 6)] if len(periods) else periods
+    ticks = periods.iloc[_thin(len(periods), 6)]
     form = "%Y-%m-%d %H:%M" if unit == "hour" else "%Y-%m-%d"
     xt = (days(ticks), [f"{t:{form}}" for t in ticks])
     out = []
@@ -429,13 +424,11 @@ def timeline_pictures(report)->list:
         else:
             title = "Served values agree with training on every request"
         longest = max([_text_width(s, 11) for s in xt[1]], default=0)
-        svg = _Svg(680, int(280 + 0.65 * longest))
-        top = svg.lines(svg.width / 2, 18, title, 12) + 4
+        svg, top = _titled(680, int(280 + 0.65 * longest), title)
         yt = _ticks(0, 100, 6)
-        x_all = days(periods) if len(periods) else np.array([0.0])
         left = _left_room(yt, first=xt[1][0] if xt[1] else "")
         ax = _Panel(svg, (left, top, svg.width - left - 16, svg.height - top - 46 - 0.65 * longest),
-                    _span(x_all, pad=0.03), (-3, 103), f"request {unit}", "requests that disagree (%)", xticks=xt, yticks=yt, turn=True)
+                    _span(days(periods), pad=0.03), (-3, 103), f"request {unit}", "requests that disagree (%)", xticks=xt, yticks=yt, turn=True)
         for i, g in enumerate(shown):
             s = tl[tl["feature"] == g]
             x, y = days(s["period"]), 100 * s["mismatch_rate"].to_numpy("float64")
